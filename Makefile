@@ -1,0 +1,45 @@
+# fuzzaug: `make demo` and `make test` are the two commands a newcomer needs.
+# Both provision libtorch 2.11.0 first (LIBTORCH, LIBTORCH_USE_PYTORCH, or a per-user cache
+# filled from PyPI: see scripts/provision-libtorch.py) and build everything in release mode.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+CARGO ?= cargo
+BIN := target/release/fuzzaug
+
+# Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.
+WITH_TORCH = LIBTORCH="$$($(PYTHON) scripts/provision-libtorch.py)"; export LIBTORCH;
+
+.PHONY: all build demo test lint fmt libtorch clean help
+all: build
+
+help:
+	@echo "make build   provision libtorch, release-build the host and every plugin (target/release/)"
+	@echo "make demo    build, list the plugins, check configs/quickstart.toml"
+	@echo "make test    build, then run every test (unit + integration against the built .so files)"
+	@echo "make lint    cargo fmt --check and clippy -D warnings"
+	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
+
+libtorch:
+	@$(PYTHON) scripts/provision-libtorch.py
+
+build:
+	@$(WITH_TORCH) echo "libtorch: $$LIBTORCH"; $(CARGO) build --release --workspace
+
+demo: build
+	$(BIN) --version
+	$(BIN) plugins
+	$(BIN) check configs/quickstart.toml
+
+test: build
+	@$(WITH_TORCH) $(CARGO) test --release --workspace
+
+lint:
+	$(CARGO) fmt --all -- --check
+	@$(WITH_TORCH) $(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,191 @@
+//! The command line (DESIGN.md §6).
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Train image classifiers that stay correct under natural perturbations.
+#[derive(Debug, Parser)]
+#[command(name = "fuzzaug", disable_version_flag = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// Print the fuzzaug version, the libtorch it runs on and whether CUDA is available.
+    #[arg(short = 'V', long)]
+    pub version: bool,
+
+    /// Also load plugins from DIR (repeatable; searched before the config's `plugin_dirs`,
+    /// FUZZAUG_PLUGIN_PATH and the executable's folder).
+    #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
+    pub plugin_dirs: Vec<PathBuf>,
+
+    /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train and evaluate, writing the run directory (several configs run one after another).
+    Run(RunArgs),
+    /// Standard and robust accuracy of a saved model.
+    Eval(EvalArgs),
+    /// Validate a config (keys, types, ranges, components and their settings) and stop.
+    Check(CheckArgs),
+    /// List the components of every plugin on the search path, or check one library.
+    Plugins(PluginsArgs),
+    /// Scaffold an out-of-tree plugin crate.
+    NewPlugin(NewPluginArgs),
+    /// Draw sample images under the robust grid's perturbations and the strategy's choices.
+    Preview(PreviewArgs),
+    /// Tables and curves comparing several runs.
+    Compare(CompareArgs),
+    /// Download a public dataset, verify its SHA-256 and unpack it.
+    Fetch(FetchArgs),
+    /// Throughput figures: augmentation, scoring, training step, epoch per strategy.
+    Bench(BenchArgs),
+    /// Expand a sweep of configs and run it here or as a Slurm job array.
+    Sweep(SweepArgs),
+}
+
+/// `--set key.path=value`, repeatable.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Overrides {
+    /// Override a config value, e.g. --set train.epochs=5 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `fuzzaug run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Config files (or folders of them), run one after another.
+    #[arg(required = true)]
+    pub configs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Continue from the run directory's last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Replace an existing run directory.
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+    /// No progress bars, only warnings and errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `fuzzaug eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The run's config.
+    pub config: PathBuf,
+    /// The checkpoint file.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// `fuzzaug check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The config file.
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// `fuzzaug plugins`.
+#[derive(Debug, Args)]
+pub struct PluginsArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Load only this library and report its fingerprint, components and any incompatibility.
+    #[arg(long, value_name = "LIB.so")]
+    pub check: Option<PathBuf>,
+}
+
+/// Component kinds for `new-plugin`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PluginKind {
+    /// An augmentation strategy.
+    Strategy,
+    /// A transform (gene).
+    Transform,
+    /// A dataset.
+    Dataset,
+}
+
+/// `fuzzaug new-plugin`.
+#[derive(Debug, Args)]
+pub struct NewPluginArgs {
+    /// The plugin's name.
+    pub name: String,
+    /// What the plugin offers.
+    #[arg(long)]
+    pub kind: PluginKind,
+    /// Where to create the crate.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// `fuzzaug preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// The config file.
+    pub config: PathBuf,
+    /// The PNG to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// `fuzzaug compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run directories.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `fuzzaug fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// cifar10, cifar100, mnist or fashion-mnist.
+    pub dataset: String,
+    /// Where to unpack it.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Base URL replacing the official one.
+    #[arg(long)]
+    pub mirror: Option<String>,
+}
+
+/// `fuzzaug bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Device to measure on.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Model to measure.
+    #[arg(long)]
+    pub model: Option<String>,
+}
+
+/// `fuzzaug sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The sweep file, or `status DIR` / `collect DIR`.
+    #[arg(required = true)]
+    pub args: Vec<String>,
+}

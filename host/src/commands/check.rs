@@ -1,0 +1,39 @@
+//! `fuzzaug check CONFIG`: validate everything a run would, then stop.
+use crate::{cli::CheckArgs, config::OptimizerConfig, setup::Experiment};
+use std::path::PathBuf;
+
+/// Validates the config and builds its components; prints a summary.
+pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+    let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
+    let parts = exp.components()?;
+    let c = &exp.config;
+    let d = &parts.dataset_info;
+    println!("{}: OK", args.config.display());
+    println!(
+        "  dataset   {} ({}): {} classes, {}×{}×{}, train {} / test {}",
+        c.dataset.name,
+        parts.dataset.origin.library.display(),
+        d.classes.len(),
+        d.channels,
+        d.height,
+        d.width,
+        d.train_len,
+        d.test_len
+    );
+    println!("  model     {}", c.model.arch);
+    for g in &parts.genes {
+        let s = &g.spec;
+        let space = match s.step.into_option() {
+            Some(step) => format!("step {step} ({} values)", ((s.hi - s.lo) / step).round() as u64 + 1),
+            None => "continuous".to_string(),
+        };
+        println!("  gene      {} [{}, {}] {space}, {} ({})", s.name, s.lo, s.hi, g.info.unit, g.info.kind.as_str());
+    }
+    println!("  strategy  {} ({})", c.strategy.name, parts.strategy.origin.library.display());
+    let opt = match &c.train.optimizer {
+        OptimizerConfig::Sgd { lr, .. } => format!("sgd lr {lr}"),
+        OptimizerConfig::Adamw { lr, .. } => format!("adamw lr {lr}"),
+    };
+    println!("  train     {} epochs, batch {}, {opt}, {:?}, device {}", c.train.epochs, c.train.batch_size, c.train.precision, c.device);
+    Ok(0)
+}

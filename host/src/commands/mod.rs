@@ -1,0 +1,36 @@
+//! One module per command; each returns the process exit code.
+mod check;
+mod plugins;
+mod version;
+
+use crate::cli::{Cli, Command};
+
+/// Exit code of a command that is not available in this build yet.
+pub const EXIT_NOT_IMPLEMENTED: u8 = 2;
+
+/// Runs the command line.
+pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    if cli.version {
+        version::print();
+        return Ok(0);
+    }
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command given; see `fuzzaug --help`");
+    };
+    let pending = |name: &str, issue: u32| {
+        eprintln!("fuzzaug {name}: not implemented yet in this build (planned: issue #{issue})");
+        Ok(EXIT_NOT_IMPLEMENTED)
+    };
+    match command {
+        Command::Check(args) => check::run(&args, &cli.plugin_dirs),
+        Command::Plugins(args) => plugins::run(&args, &cli.plugin_dirs),
+        Command::Run(_) => pending("run", 4),
+        Command::Eval(_) => pending("eval", 4),
+        Command::Preview(_) => pending("preview", 5),
+        Command::Compare(_) => pending("compare", 7),
+        Command::Fetch(_) => pending("fetch", 3),
+        Command::Bench(_) => pending("bench", 8),
+        Command::NewPlugin(_) => pending("new-plugin", 9),
+        Command::Sweep(_) => pending("sweep", 10),
+    }
+}

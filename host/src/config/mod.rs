@@ -1,0 +1,299 @@
+//! The experiment config (DESIGN.md §5): types, loading with `--set`, and validation that
+//! points at the file, line and column of every problem.
+mod load;
+mod source;
+mod validate;
+
+pub use load::{load, parse_override};
+pub use source::{ConfigError, Source};
+pub use validate::validate;
+
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, path::PathBuf};
+
+/// A whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Run directory name under `output_dir`.
+    pub name: String,
+    /// Seed of every random stream of the run.
+    #[serde(default)]
+    pub seed: u64,
+    /// `auto`, `cpu`, `cuda` or `cuda:N`.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Where run directories go (relative to the working directory).
+    #[serde(default = "default_output_dir")]
+    pub output_dir: PathBuf,
+    /// Extra plugin folders, searched after `--plugin-dir` (relative to the config file).
+    #[serde(default)]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// The dataset component and its settings.
+    #[serde(default = "default_dataset")]
+    pub dataset: ComponentConfig,
+    /// The network.
+    #[serde(default)]
+    pub model: ModelConfig,
+    /// The optimisation.
+    #[serde(default)]
+    pub train: TrainConfig,
+    /// The genes of the search space, in chromosome order.
+    #[serde(default)]
+    pub transforms: Vec<TransformConfig>,
+    /// The augmentation strategy component and its settings.
+    #[serde(default = "default_strategy")]
+    pub strategy: ComponentConfig,
+    /// Evaluation.
+    #[serde(default)]
+    pub eval: EvalConfig,
+    /// Plugin pinning.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+}
+
+/// A `[dataset]` or `[strategy]` table: the component's name, the rest goes to the plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentConfig {
+    /// The component's name.
+    pub name: String,
+    /// Every other key, handed to the plugin as TOML.
+    #[serde(flatten)]
+    pub settings: toml::Table,
+}
+
+/// One `[[transforms]]` entry: a gene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransformConfig {
+    /// The transform component's name.
+    pub name: String,
+    /// `[lo, hi]`; the transform's default range when absent.
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
+    /// Grid step of a discrete space; absent = continuous.
+    #[serde(default)]
+    pub step: Option<f64>,
+    /// Every other key, handed to the plugin.
+    #[serde(flatten)]
+    pub settings: toml::Table,
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Architecture name (DESIGN.md §7).
+    #[serde(default = "default_arch")]
+    pub arch: String,
+}
+
+/// `[train]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Number of epochs.
+    #[serde(default = "default_epochs")]
+    pub epochs: u32,
+    /// Training batch size.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: u32,
+    /// Optimiser.
+    #[serde(default)]
+    pub optimizer: OptimizerConfig,
+    /// Learning-rate schedule.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// `fp32` or `bf16`.
+    #[serde(default)]
+    pub precision: Precision,
+    /// Random horizontal flip of training images.
+    #[serde(default = "default_true")]
+    pub hflip: bool,
+}
+
+/// Numeric precision of training and scoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats.
+    #[default]
+    Fp32,
+    /// bfloat16 autocast (CUDA).
+    Bf16,
+}
+
+/// `train.optimizer`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OptimizerConfig {
+    /// Stochastic gradient descent.
+    Sgd {
+        /// Learning rate.
+        lr: f64,
+        /// Momentum.
+        #[serde(default)]
+        momentum: f64,
+        /// Nesterov momentum.
+        #[serde(default)]
+        nesterov: bool,
+        /// L2 weight decay.
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    /// Adam with decoupled weight decay.
+    Adamw {
+        /// Learning rate.
+        lr: f64,
+        /// Decoupled weight decay.
+        #[serde(default = "default_adamw_wd")]
+        weight_decay: f64,
+        /// Adam's beta1 and beta2.
+        #[serde(default = "default_betas")]
+        betas: [f64; 2],
+        /// Adam's epsilon.
+        #[serde(default = "default_eps")]
+        eps: f64,
+    },
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self::Sgd { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1e-4 }
+    }
+}
+
+/// `train.schedule`; every kind takes an optional linear warm-up in epochs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ScheduleConfig {
+    /// A constant learning rate.
+    Constant {
+        /// Linear warm-up epochs.
+        #[serde(default)]
+        warmup_epochs: u32,
+    },
+    /// Multiply by `gamma` every `every` epochs.
+    Step {
+        /// Epochs between decays.
+        every: u32,
+        /// Decay factor.
+        #[serde(default = "default_gamma")]
+        gamma: f64,
+        /// Linear warm-up epochs.
+        #[serde(default)]
+        warmup_epochs: u32,
+    },
+    /// Multiply by `gamma` at each listed epoch.
+    Multistep {
+        /// Epochs at which to decay, increasing.
+        milestones: Vec<u32>,
+        /// Decay factor.
+        #[serde(default = "default_gamma")]
+        gamma: f64,
+        /// Linear warm-up epochs.
+        #[serde(default)]
+        warmup_epochs: u32,
+    },
+    /// Cosine annealing to `min_lr` at the last epoch.
+    Cosine {
+        /// Final learning rate.
+        #[serde(default)]
+        min_lr: f64,
+        /// Linear warm-up epochs.
+        #[serde(default)]
+        warmup_epochs: u32,
+    },
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self::Constant { warmup_epochs: 0 }
+    }
+}
+
+/// `[eval]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfig {
+    /// Epochs between robust-accuracy evaluations (and always at the end); 0 = only at the end.
+    #[serde(default = "default_robust_every")]
+    pub robust_every: u32,
+    /// Test images used for the robust grid (the first N); all when absent.
+    #[serde(default)]
+    pub robust_subset: Option<u64>,
+}
+
+/// `[plugins]`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Expected SHA-256 of plugin libraries, by library name (`sensei` for
+    /// `libfuzzaug_sensei.so`).
+    #[serde(default)]
+    pub sha256: BTreeMap<String, String>,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self { arch: default_arch() }
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: default_epochs(),
+            batch_size: default_batch_size(),
+            optimizer: OptimizerConfig::default(),
+            schedule: ScheduleConfig::default(),
+            precision: Precision::default(),
+            hflip: true,
+        }
+    }
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self { robust_every: default_robust_every(), robust_subset: None }
+    }
+}
+
+fn default_device() -> String {
+    "auto".into()
+}
+fn default_output_dir() -> PathBuf {
+    "runs".into()
+}
+fn default_dataset() -> ComponentConfig {
+    ComponentConfig { name: "shapes".into(), settings: toml::Table::new() }
+}
+fn default_strategy() -> ComponentConfig {
+    ComponentConfig { name: "standard".into(), settings: toml::Table::new() }
+}
+fn default_arch() -> String {
+    "small-cnn".into()
+}
+fn default_epochs() -> u32 {
+    10
+}
+fn default_batch_size() -> u32 {
+    128
+}
+fn default_true() -> bool {
+    true
+}
+fn default_gamma() -> f64 {
+    0.1
+}
+fn default_adamw_wd() -> f64 {
+    0.01
+}
+fn default_betas() -> [f64; 2] {
+    [0.9, 0.999]
+}
+fn default_eps() -> f64 {
+    1e-8
+}
+fn default_robust_every() -> u32 {
+    25
+}

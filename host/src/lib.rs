@@ -1,0 +1,9 @@
+//! fuzzaug, the host: the CLI, config, plugin registry and (in later modules) the data,
+//! augmentation, model, training, evaluation and report code that drives libtorch.
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod models;
+pub mod plugins;
+pub mod runtime;
+pub mod setup;

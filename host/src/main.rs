@@ -1,0 +1,36 @@
+//! The `fuzzaug` binary: parse the command line, set up logging, check the libtorch in use,
+//! run the command, and turn any error into one paragraph on stderr and a non-zero exit code.
+use clap::Parser;
+use fuzzaug::{cli::Cli, commands, runtime};
+use std::process::ExitCode;
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format_timestamp(None)
+        .format_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    if let Err(msg) = runtime::check_libtorch() {
+        eprintln!("error: {msg}");
+        return ExitCode::FAILURE;
+    }
+    match commands::dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

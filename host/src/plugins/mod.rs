@@ -1,0 +1,12 @@
+//! The plugin registry (DESIGN.md §4): where plugin libraries are looked for, how each is
+//! opened and checked, the index of their components, and host-side handles that turn every
+//! plugin error into one naming the library, the component and the method.
+mod handles;
+mod library;
+mod registry;
+mod search_path;
+
+pub use handles::{CallError, DatasetHandle, StrategyHandle, TransformHandle};
+pub use library::{Library, LoadError};
+pub use registry::{Registry, RegistryError};
+pub use search_path::{SearchPath, PLUGIN_PATH_ENV};

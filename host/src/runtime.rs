@@ -1,0 +1,84 @@
+//! Facts about the libtorch this process actually runs on, and the start-up check that it is
+//! the one fuzzaug was built against (a different libtorch found through LD_LIBRARY_PATH would
+//! otherwise fail in obscure ways, or not at all until a wrong result).
+use std::path::{Path, PathBuf};
+
+/// The libtorch version fuzzaug was built against, e.g. `2.11.0+cu130`.
+pub fn built_libtorch() -> String {
+    fuzzaug_sdk::BuildFingerprint::current().libtorch.into()
+}
+
+/// The folder of the `libtorch_cpu.so` mapped into this process, from `/proc/self/maps`.
+pub fn loaded_libtorch_dir() -> Option<PathBuf> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.ends_with("/libtorch_cpu.so"))
+        .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+}
+
+/// The version of the libtorch whose `lib/` folder is `lib_dir`: `version.py` for PyPI's
+/// `torch/`, `build-version` for the C++ archive.
+pub fn libtorch_version(lib_dir: &Path) -> Option<String> {
+    let root = lib_dir.parent()?;
+    if let Ok(text) = std::fs::read_to_string(root.join("version.py")) {
+        let line = text.lines().find_map(|l| l.trim().strip_prefix("__version__"))?;
+        return Some(line.trim_start_matches([' ', '=']).trim().trim_matches(['\'', '"']).to_string());
+    }
+    std::fs::read_to_string(root.join("build-version")).ok().map(|s| s.trim().to_string())
+}
+
+/// Fails when the libtorch mapped into the process is not the version fuzzaug was built
+/// against. Unknown (no /proc, no version file) passes with a debug note.
+pub fn check_libtorch() -> Result<(), String> {
+    let Some(dir) = loaded_libtorch_dir() else {
+        log::debug!("cannot tell which libtorch is loaded (no /proc/self/maps entry)");
+        return Ok(());
+    };
+    let Some(found) = libtorch_version(&dir) else {
+        log::debug!("libtorch in {} has no version file", dir.display());
+        return Ok(());
+    };
+    let built = built_libtorch();
+    if found == built {
+        return Ok(());
+    }
+    Err(format!(
+        "libtorch {found} was loaded from {}, but this fuzzaug was built against libtorch {built}. \
+         Unset LD_LIBRARY_PATH (or point it at the libtorch fuzzaug was built with), or rebuild with `make build`.",
+        dir.display()
+    ))
+}
+
+/// CUDA availability as libtorch sees it, with the device count.
+pub fn cuda_summary() -> String {
+    if tch::Cuda::is_available() {
+        format!("available ({} device(s), cuDNN {})", tch::Cuda::device_count(), if tch::Cuda::cudnn_is_available() { "yes" } else { "no" })
+    } else {
+        "not available".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_binary_runs_on_the_libtorch_it_was_built_with() {
+        let _ = tch::Tensor::zeros([1], (tch::Kind::Float, tch::Device::Cpu));
+        let dir = loaded_libtorch_dir().expect("libtorch_cpu.so is mapped");
+        assert_eq!(libtorch_version(&dir).as_deref(), Some(built_libtorch().as_str()));
+        assert!(built_libtorch().starts_with("2.11.0"));
+        check_libtorch().unwrap();
+    }
+
+    #[test]
+    fn reads_both_version_files() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("lib")).unwrap();
+        std::fs::write(d.path().join("build-version"), "2.11.0+cpu\n").unwrap();
+        assert_eq!(libtorch_version(&d.path().join("lib")).as_deref(), Some("2.11.0+cpu"));
+        std::fs::write(d.path().join("version.py"), "x = 1\n__version__ = '2.10.0+cu128'\n").unwrap();
+        assert_eq!(libtorch_version(&d.path().join("lib")).as_deref(), Some("2.10.0+cu128"));
+    }
+}

@@ -1,0 +1,206 @@
+//! Component descriptions (what `fuzzaug plugins` lists) and the author-side registration.
+use crate::{
+    dataset::Dataset, error::PluginError, settings::Settings, strategy::Strategy,
+    strategy::StrategySetup, transform::Transform,
+};
+use abi_stable::{
+    std_types::{RString, RVec},
+    StableAbi,
+};
+use std::fmt;
+
+/// The three kinds of component a plugin can offer.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ComponentKind {
+    /// A source of images and labels.
+    Dataset,
+    /// One gene of the search space.
+    Transform,
+    /// An augmentation strategy.
+    Strategy,
+}
+
+impl ComponentKind {
+    /// The lower-case name used in configs and listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dataset => "dataset",
+            Self::Transform => "transform",
+            Self::Strategy => "strategy",
+        }
+    }
+}
+
+impl fmt::Display for ComponentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The TOML type a settings key accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// A TOML integer.
+    Integer,
+    /// A TOML float; integers are accepted too.
+    Float,
+    /// A TOML string.
+    String,
+    /// A TOML boolean.
+    Bool,
+    /// A TOML array.
+    Array,
+}
+
+impl ParamType {
+    /// The name stored in [`Param::ty`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Integer => "integer",
+            Self::Float => "float",
+            Self::String => "string",
+            Self::Bool => "bool",
+            Self::Array => "array",
+        }
+    }
+
+    /// The inverse of [`ParamType::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Integer, Self::Float, Self::String, Self::Bool, Self::Array]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// One settings key of a component: its schema, shown by `fuzzaug plugins` and enforced by the
+/// SDK before the component's constructor runs.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Dotted key relative to the component's table, e.g. `selective.threshold`.
+    pub name: RString,
+    /// A [`ParamType`] name: `integer`, `float`, `string`, `bool` or `array`.
+    pub ty: RString,
+    /// The default as TOML text, or empty when the key is required.
+    pub default: RString,
+    /// One line for the user.
+    pub doc: RString,
+}
+
+impl Param {
+    /// An optional key with a default written as TOML (`"10"`, `"\"ce\""`, `"1e-3"`).
+    pub fn optional(name: &str, ty: ParamType, default: &str, doc: &str) -> Self {
+        Self { name: name.into(), ty: ty.as_str().into(), default: default.into(), doc: doc.into() }
+    }
+
+    /// A key the user must set.
+    pub fn required(name: &str, ty: ParamType, doc: &str) -> Self {
+        Self::optional(name, ty, "", doc)
+    }
+
+    /// Whether the key must be present.
+    pub fn is_required(&self) -> bool {
+        self.default.is_empty()
+    }
+}
+
+/// What the root module lists about one component.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct ComponentInfo {
+    /// Dataset, transform or strategy.
+    pub kind: ComponentKind,
+    /// The name configs use (`shapes`, `rotation`, `sensei`); unique across all loaded plugins.
+    pub name: RString,
+    /// One line for `fuzzaug plugins`.
+    pub summary: RString,
+    /// The settings keys the component accepts.
+    pub params: RVec<Param>,
+}
+
+/// Run-wide facts handed to every constructor.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct ComponentContext {
+    /// The run's seed; components derive their own random streams from it.
+    pub seed: u64,
+    /// The folder of the config file, against which relative paths in settings resolve.
+    pub config_dir: RString,
+}
+
+pub(crate) type DatasetCtor =
+    Box<dyn Fn(&Settings, &ComponentContext) -> Result<Box<dyn Dataset>, PluginError> + Send + Sync>;
+pub(crate) type TransformCtor = Box<
+    dyn Fn(&Settings, &ComponentContext) -> Result<Box<dyn Transform>, PluginError> + Send + Sync,
+>;
+pub(crate) type StrategyCtor = Box<
+    dyn Fn(&Settings, &ComponentContext, &StrategySetup) -> Result<Box<dyn Strategy>, PluginError>
+        + Send
+        + Sync,
+>;
+
+pub(crate) enum Constructor {
+    Dataset(DatasetCtor),
+    Transform(TransformCtor),
+    Strategy(StrategyCtor),
+}
+
+/// One component as the plugin author registers it: its description and its constructor.
+/// Build the list with [`Component::dataset`], [`Component::transform`] and
+/// [`Component::strategy`] and hand the function returning it to [`export_plugin!`](crate::export_plugin).
+pub struct Component {
+    pub(crate) info: ComponentInfo,
+    pub(crate) ctor: Constructor,
+}
+
+impl Component {
+    fn new(kind: ComponentKind, name: &str, summary: &str, params: Vec<Param>, ctor: Constructor) -> Self {
+        let info = ComponentInfo { kind, name: name.into(), summary: summary.into(), params: params.into() };
+        Self { info, ctor }
+    }
+
+    /// A dataset component. `make` receives settings already checked against `params`.
+    pub fn dataset<D, F>(name: &str, summary: &str, params: Vec<Param>, make: F) -> Self
+    where
+        D: Dataset,
+        F: Fn(&Settings, &ComponentContext) -> Result<D, PluginError> + Send + Sync + 'static,
+    {
+        let ctor = Box::new(move |s: &Settings, c: &ComponentContext| {
+            make(s, c).map(|d| Box::new(d) as Box<dyn Dataset>)
+        });
+        Self::new(ComponentKind::Dataset, name, summary, params, Constructor::Dataset(ctor))
+    }
+
+    /// A transform component (one gene).
+    pub fn transform<T, F>(name: &str, summary: &str, params: Vec<Param>, make: F) -> Self
+    where
+        T: Transform,
+        F: Fn(&Settings, &ComponentContext) -> Result<T, PluginError> + Send + Sync + 'static,
+    {
+        let ctor = Box::new(move |s: &Settings, c: &ComponentContext| {
+            make(s, c).map(|t| Box::new(t) as Box<dyn Transform>)
+        });
+        Self::new(ComponentKind::Transform, name, summary, params, Constructor::Transform(ctor))
+    }
+
+    /// A strategy component; `make` also receives the gene space and training-set size.
+    pub fn strategy<S, F>(name: &str, summary: &str, params: Vec<Param>, make: F) -> Self
+    where
+        S: Strategy,
+        F: Fn(&Settings, &ComponentContext, &StrategySetup) -> Result<S, PluginError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let ctor = Box::new(move |s: &Settings, c: &ComponentContext, st: &StrategySetup| {
+            make(s, c, st).map(|x| Box::new(x) as Box<dyn Strategy>)
+        });
+        Self::new(ComponentKind::Strategy, name, summary, params, Constructor::Strategy(ctor))
+    }
+
+    /// The component's description.
+    pub fn info(&self) -> &ComponentInfo {
+        &self.info
+    }
+}

@@ -1,0 +1,186 @@
+//! A component's settings: its TOML table, checked against its declared [`Param`]s.
+use crate::{component::Param, component::ParamType, error::PluginError};
+use serde::de::DeserializeOwned;
+use toml::{Table, Value};
+
+/// The component's own table from the config (without `name`), already checked by the SDK:
+/// every key is declared, every required key is present, every value has the declared type.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    table: Table,
+    params: Vec<Param>,
+}
+
+impl Settings {
+    /// Parses `text` (a TOML table) and checks it against `params`.
+    pub fn parse(text: &str, params: &[Param]) -> Result<Self, PluginError> {
+        let table: Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| PluginError::new(format!("settings are not valid TOML: {}", e.message())))?;
+        let me = Self { table, params: params.to_vec() };
+        me.check_table(&me.table, "")?;
+        for p in &me.params {
+            if p.is_required() && me.lookup(&p.name).is_none() {
+                return Err(PluginError::config(p.name.as_str(), format!("missing required key `{}` ({})", p.name, p.doc)));
+            }
+        }
+        Ok(me)
+    }
+
+    fn check_table(&self, table: &Table, prefix: &str) -> Result<(), PluginError> {
+        for (key, value) in table {
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            if let Some(p) = self.params.iter().find(|p| p.name == path.as_str()) {
+                check_type(&path, p, value)?;
+            } else if let (Value::Table(sub), true) = (value, self.has_children(&path)) {
+                self.check_table(sub, &path)?;
+            } else {
+                let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+                let hint = match did_you_mean(&path, &names) {
+                    Some(n) => format!("; did you mean `{n}`?"),
+                    None if names.is_empty() => "; this component takes no settings".to_string(),
+                    None => format!("; valid keys: {}", names.join(", ")),
+                };
+                return Err(PluginError::config(path.as_str(), format!("unknown key `{path}`{hint}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn has_children(&self, path: &str) -> bool {
+        let prefix = format!("{path}.");
+        self.params.iter().any(|p| p.name.starts_with(prefix.as_str()))
+    }
+
+    fn lookup(&self, key: &str) -> Option<&Value> {
+        let mut parts = key.split('.');
+        let mut value = self.table.get(parts.next()?)?;
+        for part in parts {
+            value = value.as_table()?.get(part)?;
+        }
+        Some(value)
+    }
+
+    /// The value of `key` (dotted), or its declared default.
+    pub fn value<T: DeserializeOwned>(&self, key: &str) -> Result<T, PluginError> {
+        let value = match self.lookup(key) {
+            Some(v) => v.clone(),
+            None => {
+                let p = self
+                    .params
+                    .iter()
+                    .find(|p| p.name == key)
+                    .ok_or_else(|| PluginError::new(format!("bug: `{key}` is not a declared setting")))?;
+                let doc: Table = format!("v = {}", p.default)
+                    .parse()
+                    .map_err(|_| PluginError::new(format!("bug: default of `{key}` is not TOML: {}", p.default)))?;
+                doc.get("v").cloned().ok_or_else(|| PluginError::new("bug: empty default"))?
+            }
+        };
+        value
+            .try_into()
+            .map_err(|e: toml::de::Error| PluginError::config(key, e.message().to_string()))
+    }
+
+    /// Whether the user set `key` (as opposed to leaving the default).
+    pub fn is_set(&self, key: &str) -> bool {
+        self.lookup(key).is_some()
+    }
+}
+
+fn check_type(path: &str, p: &Param, value: &Value) -> Result<(), PluginError> {
+    let ok = match ParamType::parse(&p.ty) {
+        Some(ParamType::Integer) => value.is_integer(),
+        Some(ParamType::Float) => value.is_float() || value.is_integer(),
+        Some(ParamType::String) => value.is_str(),
+        Some(ParamType::Bool) => value.is_bool(),
+        Some(ParamType::Array) => value.is_array(),
+        None => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(PluginError::config(path, format!("`{path}` must be {} {}, found {} {}", article(&p.ty), p.ty, article(value.type_str()), value.type_str())))
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Vec<Param> {
+        vec![
+            Param::optional("population", ParamType::Integer, "10", "population size"),
+            Param::optional("selective.threshold", ParamType::Float, "1e-3", "robust below this"),
+            Param::required("path", ParamType::String, "data folder"),
+        ]
+    }
+
+    #[test]
+    fn values_and_defaults() {
+        let s = Settings::parse("path = \"x\"\nselective = { threshold = 2 }", &params()).unwrap();
+        assert_eq!(s.value::<u32>("population").unwrap(), 10);
+        assert_eq!(s.value::<f64>("selective.threshold").unwrap(), 2.0);
+        assert_eq!(s.value::<String>("path").unwrap(), "x");
+        assert!(s.is_set("path") && !s.is_set("population"));
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_closest() {
+        let e = Settings::parse("path = \"x\"\npopulaton = 3", &params()).unwrap_err();
+        assert_eq!(e.key, "populaton");
+        assert_eq!(e.message, "unknown key `populaton`; did you mean `population`?");
+        let e = Settings::parse("path = \"x\"\nselective = { treshold = 1 }", &params()).unwrap_err();
+        assert_eq!(e.key, "selective.treshold");
+        let e = Settings::parse("zzz = 1", &[]).unwrap_err();
+        assert_eq!(e.message, "unknown key `zzz`; this component takes no settings");
+    }
+
+    #[test]
+    fn wrong_type_and_missing_key() {
+        let e = Settings::parse("path = \"x\"\npopulation = \"ten\"", &params()).unwrap_err();
+        assert_eq!(e.message, "`population` must be an integer, found a string");
+        let e = Settings::parse("", &params()).unwrap_err();
+        assert_eq!(e.key, "path");
+        assert_eq!(e.message, "missing required key `path` (data folder)");
+    }
+
+    #[test]
+    fn closest_name() {
+        assert_eq!(did_you_mean("sensie", &["sensei", "standard", "w10"]), Some("sensei"));
+        assert_eq!(did_you_mean("qqqqqq", &["sensei", "standard"]), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The strategy kind: which image each training sample trains on.
+//!
+//! Per batch the host calls, in order:
+//! ```text
+//! host                                   strategy
+//!  | begin_epoch(epoch)  (once per epoch)   |
+//!  |-- propose(samples) ------------------->|  k_i candidate chromosomes per sample (k_i ≥ 0)
+//!  |   [build + score all Σk_i candidates]  |  (skipped when every k_i is 0)
+//!  |-- select(fitness, correct) ----------->|  one chromosome per sample
+//!  |   [build the chosen images, train]     |
+//!  | take_counters()     (once per epoch)   |
+//! ```
+//! Chromosomes are flat `f64` arrays in gene order (see [`StrategySetup::genes`]), one gene value
+//! each, in the gene's own unit.
+use crate::{error::PluginError, guard};
+use abi_stable::{
+    sabi_trait,
+    std_types::{RBox, ROption, RResult, RSlice, RString, RVec},
+    StableAbi,
+};
+
+/// One gene of the search space as the strategy sees it (after the config's range and step).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct GeneSpec {
+    /// The gene's name, e.g. `rotation`.
+    pub name: RString,
+    /// Smallest value.
+    pub lo: f64,
+    /// Largest value.
+    pub hi: f64,
+    /// The value that leaves the image unchanged.
+    pub identity: f64,
+    /// Grid step for a discrete space; none for a continuous one.
+    pub step: ROption<f64>,
+    /// How far one mutation moves the gene.
+    pub mutation_step: f64,
+    /// The mutation step when the parent's loss is tiny.
+    pub low_loss_mutation_step: f64,
+}
+
+/// What a strategy is built for.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct StrategySetup {
+    /// The genes, in chromosome order.
+    pub genes: RVec<GeneSpec>,
+    /// Training-set size; sample indices are `0 .. num_samples`.
+    pub num_samples: u64,
+    /// Number of classes of the dataset.
+    pub num_classes: u32,
+}
+
+/// Candidates to score: `counts[i]` chromosomes for the i-th sample of the batch, laid out one
+/// after another in `genes` (Σcounts × genes values).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq, Default)]
+pub struct Proposal {
+    /// Candidates per sample, in batch order.
+    pub counts: RVec<u32>,
+    /// The candidates' chromosomes, flat.
+    pub genes: RVec<f64>,
+}
+
+/// A named per-epoch statistic (e.g. `skipped_robust`).
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct Counter {
+    /// Column-style name.
+    pub name: RString,
+    /// Value for the epoch just finished.
+    pub value: f64,
+}
+
+/// A strategy, as its author implements it.
+pub trait Strategy: Send + 'static {
+    /// Called before the first batch of each epoch (0-based).
+    fn begin_epoch(&mut self, epoch: u32) -> Result<(), PluginError> {
+        let _ = epoch;
+        Ok(())
+    }
+    /// Candidates to score for the batch's sample indices.
+    fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError>;
+    /// Given, per proposed candidate, its fitness (loss; higher is worse for the model) and
+    /// whether the model classified it correctly, returns one chromosome per sample of the
+    /// batch last proposed (samples × genes values). Both slices are empty when nothing was
+    /// proposed.
+    fn select(&mut self, fitness: &[f32], correct: &[bool]) -> Result<Vec<f64>, PluginError>;
+    /// Per-epoch statistics, reset by the call.
+    fn take_counters(&mut self) -> Result<Vec<Counter>, PluginError> {
+        Ok(Vec::new())
+    }
+    /// The whole search state, for checkpoints.
+    fn save_state(&self) -> Result<Vec<u8>, PluginError>;
+    /// Restores what [`Strategy::save_state`] returned, continuing the same search.
+    fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError>;
+    /// The chromosome the strategy currently holds as worst for each sample (for previews);
+    /// the identity where it holds none.
+    fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError>;
+}
+
+/// The FFI-safe trait object the host holds; built by the SDK around a [`Strategy`].
+#[sabi_trait]
+pub trait AbiStrategy: Send {
+    /// See [`Strategy::begin_epoch`].
+    fn begin_epoch(&mut self, epoch: u32) -> RResult<(), PluginError>;
+    /// See [`Strategy::propose`].
+    fn propose(&mut self, samples: RSlice<'_, u64>) -> RResult<Proposal, PluginError>;
+    /// See [`Strategy::select`].
+    fn select(&mut self, fitness: RSlice<'_, f32>, correct: RSlice<'_, bool>) -> RResult<RVec<f64>, PluginError>;
+    /// See [`Strategy::take_counters`].
+    fn take_counters(&mut self) -> RResult<RVec<Counter>, PluginError>;
+    /// See [`Strategy::save_state`].
+    fn save_state(&self) -> RResult<RVec<u8>, PluginError>;
+    /// See [`Strategy::load_state`].
+    fn load_state(&mut self, state: RSlice<'_, u8>) -> RResult<(), PluginError>;
+    /// See [`Strategy::incumbents`].
+    #[sabi(last_prefix_field)]
+    fn incumbents(&self, samples: RSlice<'_, u64>) -> RResult<RVec<f64>, PluginError>;
+}
+
+/// A strategy object as it crosses the boundary.
+pub type StrategyObject = AbiStrategy_TO<'static, RBox<()>>;
+
+pub(crate) struct Guarded {
+    pub(crate) name: String,
+    pub(crate) inner: Box<dyn Strategy>,
+}
+
+impl AbiStrategy for Guarded {
+    fn begin_epoch(&mut self, epoch: u32) -> RResult<(), PluginError> {
+        let Self { name, inner } = self;
+        guard::call(name, "begin_epoch", || inner.begin_epoch(epoch))
+    }
+
+    fn propose(&mut self, samples: RSlice<'_, u64>) -> RResult<Proposal, PluginError> {
+        let Self { name, inner } = self;
+        guard::call(name, "propose", || inner.propose(samples.as_slice()))
+    }
+
+    fn select(&mut self, fitness: RSlice<'_, f32>, correct: RSlice<'_, bool>) -> RResult<RVec<f64>, PluginError> {
+        let Self { name, inner } = self;
+        guard::call(name, "select", || {
+            inner.select(fitness.as_slice(), correct.as_slice()).map(RVec::from)
+        })
+    }
+
+    fn take_counters(&mut self) -> RResult<RVec<Counter>, PluginError> {
+        let Self { name, inner } = self;
+        guard::call(name, "take_counters", || inner.take_counters().map(RVec::from))
+    }
+
+    fn save_state(&self) -> RResult<RVec<u8>, PluginError> {
+        guard::call(&self.name, "save_state", || self.inner.save_state().map(RVec::from))
+    }
+
+    fn load_state(&mut self, state: RSlice<'_, u8>) -> RResult<(), PluginError> {
+        let Self { name, inner } = self;
+        guard::call(name, "load_state", || inner.load_state(state.as_slice()))
+    }
+
+    fn incumbents(&self, samples: RSlice<'_, u64>) -> RResult<RVec<f64>, PluginError> {
+        guard::call(&self.name, "incumbents", || {
+            self.inner.incumbents(samples.as_slice()).map(RVec::from)
+        })
+    }
+}

@@ -1,0 +1,180 @@
+//! The transform kind: one gene of the search space.
+//!
+//! Three kinds, told apart by [`TransformInfo::kind`]:
+//! - **geometric**: for N gene values, N 2×3 matrices `[a, b, c, d, e, f]` mapping a point
+//!   `(x, y)` of the input image to `(a·x + b·y + c, d·x + e·y + f)` in the output, in pixels,
+//!   origin at the image centre, x to the right, y down. The host composes all geometric genes
+//!   of a chromosome into one matrix and samples the image once.
+//! - **photometric**: for N values, N pairs `[gain, bias]`: `out = gain · in + bias` on the
+//!   0..255 scale, before clamping. The host fuses all photometric genes into one pair.
+//! - **tensor**: takes a float N×C×H×W tensor on 0..255 and returns one of the same shape
+//!   (plugins built with the SDK's `tensor` feature; see [`TensorHandle`]).
+use crate::{error::PluginError, guard};
+use abi_stable::{
+    sabi_trait,
+    std_types::{RBox, ROption, RResult, RSlice, RString, RVec},
+    StableAbi,
+};
+use std::ffi::c_void;
+
+/// How a transform acts on images.
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransformKind {
+    /// A 2×3 affine matrix per sample.
+    Geometric,
+    /// A gain and bias per sample.
+    Photometric,
+    /// An operation on a libtorch tensor.
+    Tensor,
+}
+
+impl TransformKind {
+    /// `geometric`, `photometric` or `tensor`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Geometric => "geometric",
+            Self::Photometric => "photometric",
+            Self::Tensor => "tensor",
+        }
+    }
+}
+
+/// The gene a transform contributes and its limits.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+pub struct TransformInfo {
+    /// The gene's name (normally the component's name).
+    pub gene: RString,
+    /// The unit of a value, for humans (`degrees`, `pixels`, `factor`).
+    pub unit: RString,
+    /// How the transform acts.
+    pub kind: TransformKind,
+    /// The widest range the transform accepts, `[lo, hi]`; configs must stay inside it.
+    pub limits: [f64; 2],
+    /// The range used when the config gives none.
+    pub default_range: [f64; 2],
+    /// The value that leaves the image unchanged.
+    pub identity: f64,
+    /// The grid step of the reference study's discrete space, if any.
+    pub default_step: ROption<f64>,
+    /// How far one mutation moves the gene.
+    pub mutation_step: f64,
+    /// The mutation step when the parent's loss is tiny (the sample already looks robust).
+    pub low_loss_mutation_step: f64,
+}
+
+/// An owned libtorch tensor crossing the boundary: the raw `C_tensor` pointer and the function
+/// that frees it. Ownership moves with the value: whoever holds it last frees it (dropping a
+/// handle calls `free`); [`TensorHandle::into_raw`] gives the pointer up without freeing.
+/// libtorch is loaded once per process, so the pointer is valid in the host and every plugin,
+/// and no pixel is copied. With the `tensor` feature, `tensor` converts to and from
+/// `tch::Tensor`.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct TensorHandle {
+    ptr: *mut c_void,
+    free: unsafe extern "C" fn(*mut c_void),
+}
+
+impl TensorHandle {
+    /// Wraps a raw tensor pointer and the function that frees it.
+    ///
+    /// # Safety
+    /// `ptr` must be a live `C_tensor*` that the caller owns, and `free` must free it.
+    pub unsafe fn from_raw(ptr: *mut c_void, free: unsafe extern "C" fn(*mut c_void)) -> Self {
+        Self { ptr, free }
+    }
+
+    /// The raw pointer; the handle still owns it.
+    pub fn as_ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+
+    /// Gives up ownership: returns the pointer and its free function without freeing.
+    pub fn into_raw(self) -> (*mut c_void, unsafe extern "C" fn(*mut c_void)) {
+        let me = std::mem::ManuallyDrop::new(self);
+        (me.ptr, me.free)
+    }
+}
+
+impl Drop for TensorHandle {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: the constructor's contract: `free` frees `ptr`, which we own.
+            unsafe { (self.free)(self.ptr) }
+        }
+    }
+}
+
+fn wrong_kind(method: &str, kind: TransformKind) -> PluginError {
+    PluginError::new(format!("`{method}` called on a {} transform", kind.as_str()))
+}
+
+/// A transform, as its author implements it. Implement the method matching
+/// [`TransformInfo::kind`]; the others keep their default, which returns an error.
+pub trait Transform: Send + Sync + 'static {
+    /// The gene's description and limits.
+    fn info(&self) -> TransformInfo;
+
+    /// Geometric kind: six floats per value (see the module docs) for an image of this size.
+    fn matrices(&self, values: &[f64], height: u32, width: u32) -> Result<Vec<f32>, PluginError> {
+        let _ = (values, height, width);
+        Err(wrong_kind("matrices", self.info().kind))
+    }
+
+    /// Photometric kind: `[gain, bias]` per value.
+    fn gain_bias(&self, values: &[f64]) -> Result<Vec<f32>, PluginError> {
+        let _ = values;
+        Err(wrong_kind("gain_bias", self.info().kind))
+    }
+
+    /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value per image. `seed`
+    /// makes random transforms reproducible.
+    fn apply(&self, images: TensorHandle, values: &[f64], seed: u64) -> Result<TensorHandle, PluginError> {
+        let _ = (images, values, seed);
+        Err(wrong_kind("apply", self.info().kind))
+    }
+}
+
+/// The FFI-safe trait object the host holds; built by the SDK around a [`Transform`].
+#[sabi_trait]
+pub trait AbiTransform: Send + Sync {
+    /// See [`Transform::info`].
+    fn info(&self) -> RResult<TransformInfo, PluginError>;
+    /// See [`Transform::matrices`].
+    fn matrices(&self, values: RSlice<'_, f64>, height: u32, width: u32) -> RResult<RVec<f32>, PluginError>;
+    /// See [`Transform::gain_bias`].
+    fn gain_bias(&self, values: RSlice<'_, f64>) -> RResult<RVec<f32>, PluginError>;
+    /// See [`Transform::apply`].
+    #[sabi(last_prefix_field)]
+    fn apply(&self, images: TensorHandle, values: RSlice<'_, f64>, seed: u64) -> RResult<TensorHandle, PluginError>;
+}
+
+/// A transform object as it crosses the boundary.
+pub type TransformObject = AbiTransform_TO<'static, RBox<()>>;
+
+pub(crate) struct Guarded {
+    pub(crate) name: String,
+    pub(crate) inner: Box<dyn Transform>,
+}
+
+impl AbiTransform for Guarded {
+    fn info(&self) -> RResult<TransformInfo, PluginError> {
+        guard::call(&self.name, "info", || Ok(self.inner.info()))
+    }
+
+    fn matrices(&self, values: RSlice<'_, f64>, height: u32, width: u32) -> RResult<RVec<f32>, PluginError> {
+        guard::call(&self.name, "matrices", || {
+            self.inner.matrices(values.as_slice(), height, width).map(RVec::from)
+        })
+    }
+
+    fn gain_bias(&self, values: RSlice<'_, f64>) -> RResult<RVec<f32>, PluginError> {
+        guard::call(&self.name, "gain_bias", || self.inner.gain_bias(values.as_slice()).map(RVec::from))
+    }
+
+    fn apply(&self, images: TensorHandle, values: RSlice<'_, f64>, seed: u64) -> RResult<TensorHandle, PluginError> {
+        guard::call(&self.name, "apply", || self.inner.apply(images, values.as_slice(), seed))
+    }
+}

@@ -1,0 +1,133 @@
+//! Helpers for the integration tests: where the built binary, plugins and fixtures are, a
+//! scratch plugin folder, and running `fuzzaug` with assertions on its output.
+//!
+//! The tests use what `make build` produced in `target/release/` (or `$FUZZAUG_BIN_DIR`), so
+//! that they exercise the very files users run; `make test` builds first.
+use std::{
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+/// The folder holding the built `fuzzaug` and `libfuzzaug_*.so` files.
+pub fn bin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("FUZZAUG_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("release");
+    assert!(
+        dir.join("fuzzaug").is_file(),
+        "{} has no fuzzaug binary: run `make build` (or set FUZZAUG_BIN_DIR) before the integration tests",
+        dir.display()
+    );
+    dir
+}
+
+/// The `fuzzaug` binary.
+pub fn fuzzaug_bin() -> PathBuf {
+    bin_dir().join("fuzzaug")
+}
+
+/// A bundled plugin library, e.g. `plugin("spatial")`.
+pub fn plugin(name: &str) -> PathBuf {
+    let p = bin_dir().join(format!("libfuzzaug_{name}.so"));
+    assert!(p.is_file(), "{} is missing: run `make build`", p.display());
+    p
+}
+
+/// A test fixture library, e.g. `fixture("panicky")`.
+pub fn fixture(name: &str) -> PathBuf {
+    let p = bin_dir().join(format!("libfixture_{name}.so"));
+    assert!(p.is_file(), "{} is missing: run `make build`", p.display());
+    p
+}
+
+/// A shared library that exists on every machine with libtorch, and is no plugin.
+pub fn foreign_shared_library() -> PathBuf {
+    Path::new(env!("FUZZAUG_TEST_LIBTORCH_LIB")).join("libc10.so")
+}
+
+/// A temporary folder to put plugin files in.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scratch {
+    /// An empty folder.
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temporary folder") }
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Copies `src` in as `name` with mode 0755.
+    pub fn add(&self, src: &Path, name: &str) -> PathBuf {
+        let dst = self.dir.path().join(name);
+        std::fs::copy(src, &dst).unwrap_or_else(|e| panic!("copy {} -> {}: {e}", src.display(), dst.display()));
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        dst
+    }
+
+    /// Writes a text file.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+}
+
+/// What a `fuzzaug` run printed.
+pub struct Run {
+    /// Exit code (None if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, Some(0), "fuzzaug failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        &self.stdout
+    }
+
+    /// Asserts a clean failure (exit 1, no panic, no backtrace, no abort) and returns stderr.
+    pub fn fails(&self) -> &str {
+        assert_eq!(self.code, Some(1), "expected exit code 1:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        for bad in ["panicked at", "RUST_BACKTRACE", "stack backtrace", "Attempted to panic", "Aborted"] {
+            assert!(!self.stderr.contains(bad), "stderr shows a crash ({bad}):\n{}", self.stderr);
+        }
+        assert!(self.stderr.starts_with("error: "), "stderr:\n{}", self.stderr);
+        &self.stderr
+    }
+}
+
+/// Runs `fuzzaug` with `args`, with no LD_LIBRARY_PATH and no plugin path from the environment.
+pub fn fuzzaug(args: &[&str]) -> Run {
+    fuzzaug_in(args, None)
+}
+
+/// Like [`fuzzaug`], in working directory `cwd`.
+pub fn fuzzaug_in(args: &[&str], cwd: Option<&Path>) -> Run {
+    let mut cmd = Command::new(fuzzaug_bin());
+    cmd.args(args).env_remove("LD_LIBRARY_PATH").env_remove("FUZZAUG_PLUGIN_PATH").env("RUST_LOG", "warn");
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let Output { status, stdout, stderr } = cmd.output().expect("run fuzzaug");
+    Run { code: status.code(), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+}
