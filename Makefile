@@ -7,6 +7,14 @@ PYTHON ?= python3
 CARGO ?= cargo
 BIN := target/release/fuzzaug
 
+# Two groups, built and tested in separate cargo invocations so that cargo does not unify the
+# SDK's `tensor` feature across them: plugins that need no tensors must build without libtorch
+# and report `none` as their libtorch (DESIGN.md §3). Every workspace member is in one group
+# (checked by tests/tests/workspace.rs).
+TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests
+PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-baselines \
+              -p fixture-bad-fingerprint -p fixture-panicky
+
 # Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.
 WITH_TORCH = LIBTORCH="$$($(PYTHON) scripts/provision-libtorch.py)"; export LIBTORCH;
 
@@ -24,7 +32,8 @@ libtorch:
 	@$(PYTHON) scripts/provision-libtorch.py
 
 build:
-	@$(WITH_TORCH) echo "libtorch: $$LIBTORCH"; $(CARGO) build --release --workspace
+	@$(WITH_TORCH) echo "libtorch: $$LIBTORCH"; \
+	  $(CARGO) build --release $(TORCH_PKGS) && $(CARGO) build --release $(PLAIN_PKGS)
 
 demo: build
 	$(BIN) --version
@@ -32,7 +41,7 @@ demo: build
 	$(BIN) check configs/quickstart.toml
 
 test: build
-	@$(WITH_TORCH) $(CARGO) test --release --workspace
+	@$(WITH_TORCH) $(CARGO) test --release $(PLAIN_PKGS) && $(CARGO) test --release $(TORCH_PKGS)
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -29,11 +29,17 @@ fn libtorch_version(lib: &Path) -> String {
     let Some(root) = lib.parent() else {
         return "unknown".into();
     };
-    println!("cargo:rerun-if-changed={}", root.join("version.py").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("version.py").display()
+    );
     if let Ok(text) = std::fs::read_to_string(root.join("version.py")) {
         for line in text.lines() {
             if let Some(rest) = line.trim().strip_prefix("__version__") {
-                let v = rest.trim_start_matches([' ', '=']).trim().trim_matches(['\'', '"']);
+                let v = rest
+                    .trim_start_matches([' ', '='])
+                    .trim()
+                    .trim_matches(['\'', '"']);
                 return v.to_string();
             }
         }

@@ -4,7 +4,11 @@ use std::path::PathBuf;
 
 /// Train image classifiers that stay correct under natural perturbations.
 #[derive(Debug, Parser)]
-#[command(name = "fuzzaug", disable_version_flag = true, arg_required_else_help = true)]
+#[command(
+    name = "fuzzaug",
+    disable_version_flag = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// Print the fuzzaug version, the libtorch it runs on and whether CUDA is available.
     #[arg(short = 'V', long)]

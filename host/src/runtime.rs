@@ -22,10 +22,19 @@ pub fn loaded_libtorch_dir() -> Option<PathBuf> {
 pub fn libtorch_version(lib_dir: &Path) -> Option<String> {
     let root = lib_dir.parent()?;
     if let Ok(text) = std::fs::read_to_string(root.join("version.py")) {
-        let line = text.lines().find_map(|l| l.trim().strip_prefix("__version__"))?;
-        return Some(line.trim_start_matches([' ', '=']).trim().trim_matches(['\'', '"']).to_string());
+        let line = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("__version__"))?;
+        return Some(
+            line.trim_start_matches([' ', '='])
+                .trim()
+                .trim_matches(['\'', '"'])
+                .to_string(),
+        );
     }
-    std::fs::read_to_string(root.join("build-version")).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(root.join("build-version"))
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 /// Fails when the libtorch mapped into the process is not the version fuzzaug was built
@@ -53,7 +62,15 @@ pub fn check_libtorch() -> Result<(), String> {
 /// CUDA availability as libtorch sees it, with the device count.
 pub fn cuda_summary() -> String {
     if tch::Cuda::is_available() {
-        format!("available ({} device(s), cuDNN {})", tch::Cuda::device_count(), if tch::Cuda::cudnn_is_available() { "yes" } else { "no" })
+        format!(
+            "available ({} device(s), cuDNN {})",
+            tch::Cuda::device_count(),
+            if tch::Cuda::cudnn_is_available() {
+                "yes"
+            } else {
+                "no"
+            }
+        )
     } else {
         "not available".to_string()
     }
@@ -67,7 +84,10 @@ mod tests {
     fn the_test_binary_runs_on_the_libtorch_it_was_built_with() {
         let _ = tch::Tensor::zeros([1], (tch::Kind::Float, tch::Device::Cpu));
         let dir = loaded_libtorch_dir().expect("libtorch_cpu.so is mapped");
-        assert_eq!(libtorch_version(&dir).as_deref(), Some(built_libtorch().as_str()));
+        assert_eq!(
+            libtorch_version(&dir).as_deref(),
+            Some(built_libtorch().as_str())
+        );
         assert!(built_libtorch().starts_with("2.11.0"));
         check_libtorch().unwrap();
     }
@@ -77,8 +97,18 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("lib")).unwrap();
         std::fs::write(d.path().join("build-version"), "2.11.0+cpu\n").unwrap();
-        assert_eq!(libtorch_version(&d.path().join("lib")).as_deref(), Some("2.11.0+cpu"));
-        std::fs::write(d.path().join("version.py"), "x = 1\n__version__ = '2.10.0+cu128'\n").unwrap();
-        assert_eq!(libtorch_version(&d.path().join("lib")).as_deref(), Some("2.10.0+cu128"));
+        assert_eq!(
+            libtorch_version(&d.path().join("lib")).as_deref(),
+            Some("2.11.0+cpu")
+        );
+        std::fs::write(
+            d.path().join("version.py"),
+            "x = 1\n__version__ = '2.10.0+cu128'\n",
+        )
+        .unwrap();
+        assert_eq!(
+            libtorch_version(&d.path().join("lib")).as_deref(),
+            Some("2.10.0+cu128")
+        );
     }
 }

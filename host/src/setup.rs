@@ -3,7 +3,9 @@
 use crate::{
     cli::Overrides,
     config::{self, Config, ConfigError, Source},
-    plugins::{DatasetHandle, Registry, RegistryError, SearchPath, StrategyHandle, TransformHandle},
+    plugins::{
+        DatasetHandle, Registry, RegistryError, SearchPath, StrategyHandle, TransformHandle,
+    },
 };
 use fuzzaug_sdk::{ComponentContext, DatasetInfo, GeneSpec, StrategySetup, TransformInfo};
 use std::path::{Path, PathBuf};
@@ -50,35 +52,64 @@ pub fn config_dir(path: &Path) -> PathBuf {
 
 impl Experiment {
     /// Loads `path` with `overrides`, validates it, and loads the plugins on the search path.
-    pub fn load(path: &Path, overrides: &Overrides, cli_plugin_dirs: &[PathBuf]) -> anyhow::Result<Self> {
+    pub fn load(
+        path: &Path,
+        overrides: &Overrides,
+        cli_plugin_dirs: &[PathBuf],
+    ) -> anyhow::Result<Self> {
         let (config, source) = config::load(path, &overrides.set)?;
         config::validate(&config, &source)?;
         let dir = config_dir(path);
         let config_dirs: Vec<PathBuf> = config.plugin_dirs.iter().map(|d| dir.join(d)).collect();
-        let registry = Registry::discover(&SearchPath::standard(cli_plugin_dirs, &config_dirs), &config.plugins.sha256)
-            .map_err(|e| match e {
-                RegistryError::PinnedMissing(ref n) => anyhow::Error::new(source.error_at(&format!("plugins.sha256.{n}"), e.to_string())),
-                other => other.into(),
-            })?;
-        Ok(Self { config, source, registry })
+        let registry = Registry::discover(
+            &SearchPath::standard(cli_plugin_dirs, &config_dirs),
+            &config.plugins.sha256,
+        )
+        .map_err(|e| match e {
+            RegistryError::PinnedMissing(ref n) => {
+                anyhow::Error::new(source.error_at(&format!("plugins.sha256.{n}"), e.to_string()))
+            }
+            other => other.into(),
+        })?;
+        Ok(Self {
+            config,
+            source,
+            registry,
+        })
     }
 
     fn context(&self) -> ComponentContext {
-        ComponentContext { seed: self.config.seed, config_dir: config_dir(&self.source.path).display().to_string().into() }
+        ComponentContext {
+            seed: self.config.seed,
+            config_dir: config_dir(&self.source.path).display().to_string().into(),
+        }
     }
 
     /// A registry error about the component whose table is at `table` (e.g. `transforms.2`),
     /// pointed at the key it concerns.
     fn located(&self, table: &str, e: RegistryError) -> anyhow::Error {
         let err: ConfigError = match &e {
-            RegistryError::Unknown { .. } => self.source.error_at(&format!("{table}.name"), e.to_string()),
+            RegistryError::Unknown { .. } => self
+                .source
+                .error_at(&format!("{table}.name"), e.to_string()),
             RegistryError::Construct(call) if !call.error.key.is_empty() => self.source.error_at(
                 &format!("{table}.{}", call.error.key),
-                format!("{} `{}`: {}", kind_of(table), call.origin.component, call.error.message),
+                format!(
+                    "{} `{}`: {}",
+                    kind_of(table),
+                    call.origin.component,
+                    call.error.message
+                ),
             ),
-            RegistryError::Construct(call) if !call.error.panicked => {
-                self.source.error_at(table, format!("{} `{}`: {}", kind_of(table), call.origin.component, call.error.message))
-            }
+            RegistryError::Construct(call) if !call.error.panicked => self.source.error_at(
+                table,
+                format!(
+                    "{} `{}`: {}",
+                    kind_of(table),
+                    call.origin.component,
+                    call.error.message
+                ),
+            ),
             _ => return e.into(),
         };
         err.into()
@@ -88,23 +119,42 @@ impl Experiment {
     pub fn components(&self) -> anyhow::Result<Components> {
         let ctx = self.context();
         let c = &self.config;
-        let dataset = self.registry.dataset(&c.dataset.name, &c.dataset.settings, &ctx).map_err(|e| self.located("dataset", e))?;
+        let dataset = self
+            .registry
+            .dataset(&c.dataset.name, &c.dataset.settings, &ctx)
+            .map_err(|e| self.located("dataset", e))?;
         let dataset_info = dataset.info()?;
         let mut genes = Vec::with_capacity(c.transforms.len());
         for (i, t) in c.transforms.iter().enumerate() {
             let table = format!("transforms.{i}");
-            let transform = self.registry.transform(&t.name, &t.settings, &ctx).map_err(|e| self.located(&table, e))?;
+            let transform = self
+                .registry
+                .transform(&t.name, &t.settings, &ctx)
+                .map_err(|e| self.located(&table, e))?;
             let info = transform.info()?;
-            let spec = gene_spec(&info, t.range, t.step).map_err(|(key, msg)| self.source.error_at(&format!("{table}.{key}"), msg))?;
-            genes.push(Gene { transform, info, spec });
+            let spec = gene_spec(&info, t.range, t.step)
+                .map_err(|(key, msg)| self.source.error_at(&format!("{table}.{key}"), msg))?;
+            genes.push(Gene {
+                transform,
+                info,
+                spec,
+            });
         }
         let setup = StrategySetup {
             genes: genes.iter().map(|g| g.spec.clone()).collect(),
             num_samples: dataset_info.train_len,
             num_classes: dataset_info.classes.len() as u32,
         };
-        let strategy = self.registry.strategy(&c.strategy.name, &c.strategy.settings, &ctx, &setup).map_err(|e| self.located("strategy", e))?;
-        Ok(Components { dataset, dataset_info, genes, strategy })
+        let strategy = self
+            .registry
+            .strategy(&c.strategy.name, &c.strategy.settings, &ctx, &setup)
+            .map_err(|e| self.located("strategy", e))?;
+        Ok(Components {
+            dataset,
+            dataset_info,
+            genes,
+            strategy,
+        })
     }
 }
 
@@ -118,23 +168,45 @@ fn kind_of(table: &str) -> &'static str {
 
 /// The gene's space from the transform's limits and the config's range and step; an error is
 /// (key inside the transform's table, message).
-pub fn gene_spec(info: &TransformInfo, range: Option<[f64; 2]>, step: Option<f64>) -> Result<GeneSpec, (&'static str, String)> {
+pub fn gene_spec(
+    info: &TransformInfo,
+    range: Option<[f64; 2]>,
+    step: Option<f64>,
+) -> Result<GeneSpec, (&'static str, String)> {
     let [lo, hi] = range.unwrap_or(info.default_range);
     let [min, max] = info.limits;
     let g = &info.gene;
     if lo < min || hi > max {
-        return Err(("range", format!("range [{lo}, {hi}] of `{g}` is outside its limits [{min}, {max}]")));
+        return Err((
+            "range",
+            format!("range [{lo}, {hi}] of `{g}` is outside its limits [{min}, {max}]"),
+        ));
     }
     if !(lo <= info.identity && info.identity <= hi) {
-        return Err(("range", format!("range [{lo}, {hi}] of `{g}` must contain its identity value {}", info.identity)));
+        return Err((
+            "range",
+            format!(
+                "range [{lo}, {hi}] of `{g}` must contain its identity value {}",
+                info.identity
+            ),
+        ));
     }
     if let Some(step) = step {
         let on_grid = |v: f64| ((v - lo) / step - ((v - lo) / step).round()).abs() < 1e-6;
         if !on_grid(hi) {
-            return Err(("step", format!("step {step} of `{g}` does not divide its range [{lo}, {hi}]")));
+            return Err((
+                "step",
+                format!("step {step} of `{g}` does not divide its range [{lo}, {hi}]"),
+            ));
         }
         if !on_grid(info.identity) {
-            return Err(("step", format!("the grid of `{g}` ([{lo}, {hi}] by {step}) misses its identity value {}", info.identity)));
+            return Err((
+                "step",
+                format!(
+                    "the grid of `{g}` ([{lo}, {hi}] by {step}) misses its identity value {}",
+                    info.identity
+                ),
+            ));
         }
     }
     Ok(GeneSpec {
@@ -177,9 +249,31 @@ mod tests {
 
     #[test]
     fn bad_ranges_and_steps() {
-        assert_eq!(gene_spec(&rotation(), Some([-200.0, 30.0]), None).unwrap_err(), ("range", "range [-200, 30] of `rotation` is outside its limits [-180, 180]".to_string()));
-        assert_eq!(gene_spec(&rotation(), Some([5.0, 30.0]), None).unwrap_err().1, "range [5, 30] of `rotation` must contain its identity value 0");
-        assert_eq!(gene_spec(&rotation(), None, Some(7.0)).unwrap_err(), ("step", "step 7 of `rotation` does not divide its range [-30, 30]".to_string()));
-        assert_eq!(gene_spec(&rotation(), Some([-5.0, 10.0]), Some(3.0)).unwrap_err().1, "the grid of `rotation` ([-5, 10] by 3) misses its identity value 0");
+        assert_eq!(
+            gene_spec(&rotation(), Some([-200.0, 30.0]), None).unwrap_err(),
+            (
+                "range",
+                "range [-200, 30] of `rotation` is outside its limits [-180, 180]".to_string()
+            )
+        );
+        assert_eq!(
+            gene_spec(&rotation(), Some([5.0, 30.0]), None)
+                .unwrap_err()
+                .1,
+            "range [5, 30] of `rotation` must contain its identity value 0"
+        );
+        assert_eq!(
+            gene_spec(&rotation(), None, Some(7.0)).unwrap_err(),
+            (
+                "step",
+                "step 7 of `rotation` does not divide its range [-30, 30]".to_string()
+            )
+        );
+        assert_eq!(
+            gene_spec(&rotation(), Some([-5.0, 10.0]), Some(3.0))
+                .unwrap_err()
+                .1,
+            "the grid of `rotation` ([-5, 10] by 3) misses its identity value 0"
+        );
     }
 }

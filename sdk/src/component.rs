@@ -67,9 +67,15 @@ impl ParamType {
 
     /// The inverse of [`ParamType::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Integer, Self::Float, Self::String, Self::Bool, Self::Array]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            Self::Integer,
+            Self::Float,
+            Self::String,
+            Self::Bool,
+            Self::Array,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 
@@ -91,7 +97,12 @@ pub struct Param {
 impl Param {
     /// An optional key with a default written as TOML (`"10"`, `"\"ce\""`, `"1e-3"`).
     pub fn optional(name: &str, ty: ParamType, default: &str, doc: &str) -> Self {
-        Self { name: name.into(), ty: ty.as_str().into(), default: default.into(), doc: doc.into() }
+        Self {
+            name: name.into(),
+            ty: ty.as_str().into(),
+            default: default.into(),
+            doc: doc.into(),
+        }
     }
 
     /// A key the user must set.
@@ -129,8 +140,9 @@ pub struct ComponentContext {
     pub config_dir: RString,
 }
 
-pub(crate) type DatasetCtor =
-    Box<dyn Fn(&Settings, &ComponentContext) -> Result<Box<dyn Dataset>, PluginError> + Send + Sync>;
+pub(crate) type DatasetCtor = Box<
+    dyn Fn(&Settings, &ComponentContext) -> Result<Box<dyn Dataset>, PluginError> + Send + Sync,
+>;
 pub(crate) type TransformCtor = Box<
     dyn Fn(&Settings, &ComponentContext) -> Result<Box<dyn Transform>, PluginError> + Send + Sync,
 >;
@@ -155,8 +167,19 @@ pub struct Component {
 }
 
 impl Component {
-    fn new(kind: ComponentKind, name: &str, summary: &str, params: Vec<Param>, ctor: Constructor) -> Self {
-        let info = ComponentInfo { kind, name: name.into(), summary: summary.into(), params: params.into() };
+    fn new(
+        kind: ComponentKind,
+        name: &str,
+        summary: &str,
+        params: Vec<Param>,
+        ctor: Constructor,
+    ) -> Self {
+        let info = ComponentInfo {
+            kind,
+            name: name.into(),
+            summary: summary.into(),
+            params: params.into(),
+        };
         Self { info, ctor }
     }
 
@@ -169,7 +192,13 @@ impl Component {
         let ctor = Box::new(move |s: &Settings, c: &ComponentContext| {
             make(s, c).map(|d| Box::new(d) as Box<dyn Dataset>)
         });
-        Self::new(ComponentKind::Dataset, name, summary, params, Constructor::Dataset(ctor))
+        Self::new(
+            ComponentKind::Dataset,
+            name,
+            summary,
+            params,
+            Constructor::Dataset(ctor),
+        )
     }
 
     /// A transform component (one gene).
@@ -181,7 +210,13 @@ impl Component {
         let ctor = Box::new(move |s: &Settings, c: &ComponentContext| {
             make(s, c).map(|t| Box::new(t) as Box<dyn Transform>)
         });
-        Self::new(ComponentKind::Transform, name, summary, params, Constructor::Transform(ctor))
+        Self::new(
+            ComponentKind::Transform,
+            name,
+            summary,
+            params,
+            Constructor::Transform(ctor),
+        )
     }
 
     /// A strategy component; `make` also receives the gene space and training-set size.
@@ -193,10 +228,18 @@ impl Component {
             + Sync
             + 'static,
     {
-        let ctor = Box::new(move |s: &Settings, c: &ComponentContext, st: &StrategySetup| {
-            make(s, c, st).map(|x| Box::new(x) as Box<dyn Strategy>)
-        });
-        Self::new(ComponentKind::Strategy, name, summary, params, Constructor::Strategy(ctor))
+        let ctor = Box::new(
+            move |s: &Settings, c: &ComponentContext, st: &StrategySetup| {
+                make(s, c, st).map(|x| Box::new(x) as Box<dyn Strategy>)
+            },
+        );
+        Self::new(
+            ComponentKind::Strategy,
+            name,
+            summary,
+            params,
+            Constructor::Strategy(ctor),
+        )
     }
 
     /// The component's description.

@@ -22,7 +22,11 @@ pub struct PluginError {
 impl PluginError {
     /// An error not tied to a settings key.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: RString::from(message.into()), key: RString::new(), panicked: false }
+        Self {
+            message: RString::from(message.into()),
+            key: RString::new(),
+            panicked: false,
+        }
     }
 
     /// An error about the value of the settings key `key` (dotted path).
@@ -36,7 +40,10 @@ impl PluginError {
 
     /// An error standing for a panic caught at the boundary.
     pub fn panic(message: impl Into<String>) -> Self {
-        Self { panicked: true, ..Self::new(message) }
+        Self {
+            panicked: true,
+            ..Self::new(message)
+        }
     }
 }
 

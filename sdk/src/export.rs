@@ -29,7 +29,10 @@ impl Registry {
     pub fn new(components: Vec<Component>) -> Result<Self, PluginError> {
         for (i, c) in components.iter().enumerate() {
             if components[..i].iter().any(|o| o.info.name == c.info.name) {
-                return Err(PluginError::new(format!("the library lists component `{}` twice", c.info.name)));
+                return Err(PluginError::new(format!(
+                    "the library lists component `{}` twice",
+                    c.info.name
+                )));
             }
         }
         Ok(Self { components })
@@ -39,7 +42,9 @@ impl Registry {
         self.components
             .iter()
             .find(|c| c.info.kind == kind && c.info.name == name)
-            .ok_or_else(|| PluginError::new(format!("this library has no {kind} component `{name}`")))
+            .ok_or_else(|| {
+                PluginError::new(format!("this library has no {kind} component `{name}`"))
+            })
     }
 
     fn settings(c: &Component, text: &str) -> Result<Settings, PluginError> {
@@ -72,7 +77,11 @@ extern "C" fn set_logger(host: HostLogger) {
 
 extern "C" fn components<S: Source>() -> RResult<RVec<ComponentInfo>, PluginError> {
     guard::call("plugin", "components", || {
-        Ok(S::registry()?.components.iter().map(|c| c.info.clone()).collect())
+        Ok(S::registry()?
+            .components
+            .iter()
+            .map(|c| c.info.clone())
+            .collect())
     })
 }
 
@@ -83,9 +92,14 @@ extern "C" fn new_dataset<S: Source>(
 ) -> RResult<DatasetObject, PluginError> {
     guard::call(name.as_str(), "new", || {
         let c = S::registry()?.find(ComponentKind::Dataset, name.as_str())?;
-        let Constructor::Dataset(make) = &c.ctor else { unreachable!("kind checked by find") };
+        let Constructor::Dataset(make) = &c.ctor else {
+            unreachable!("kind checked by find")
+        };
         let inner = make(&Registry::settings(c, settings.as_str())?, ctx)?;
-        let guarded = dataset::Guarded { name: name.to_string(), inner };
+        let guarded = dataset::Guarded {
+            name: name.to_string(),
+            inner,
+        };
         Ok(DatasetObject::from_value(guarded, TD_Opaque))
     })
 }
@@ -97,9 +111,14 @@ extern "C" fn new_transform<S: Source>(
 ) -> RResult<TransformObject, PluginError> {
     guard::call(name.as_str(), "new", || {
         let c = S::registry()?.find(ComponentKind::Transform, name.as_str())?;
-        let Constructor::Transform(make) = &c.ctor else { unreachable!("kind checked by find") };
+        let Constructor::Transform(make) = &c.ctor else {
+            unreachable!("kind checked by find")
+        };
         let inner = make(&Registry::settings(c, settings.as_str())?, ctx)?;
-        let guarded = transform::Guarded { name: name.to_string(), inner };
+        let guarded = transform::Guarded {
+            name: name.to_string(),
+            inner,
+        };
         Ok(TransformObject::from_value(guarded, TD_Opaque))
     })
 }
@@ -112,9 +131,14 @@ extern "C" fn new_strategy<S: Source>(
 ) -> RResult<StrategyObject, PluginError> {
     guard::call(name.as_str(), "new", || {
         let c = S::registry()?.find(ComponentKind::Strategy, name.as_str())?;
-        let Constructor::Strategy(make) = &c.ctor else { unreachable!("kind checked by find") };
+        let Constructor::Strategy(make) = &c.ctor else {
+            unreachable!("kind checked by find")
+        };
         let inner = make(&Registry::settings(c, settings.as_str())?, ctx, setup)?;
-        let guarded = strategy::Guarded { name: name.to_string(), inner };
+        let guarded = strategy::Guarded {
+            name: name.to_string(),
+            inner,
+        };
         Ok(StrategyObject::from_value(guarded, TD_Opaque))
     })
 }
@@ -168,9 +192,37 @@ macro_rules! export_plugin {
             }
         }
 
-        #[$crate::abi_stable::export_root_module]
-        pub fn fuzzaug_root_module() -> $crate::PluginModRef {
+        fn fuzzaug_root_module() -> $crate::PluginModRef {
             $crate::export::root_module::<FuzzaugPluginSource>()
         }
+
+        extern "C" fn fuzzaug_erased_root_module() -> $crate::abi_stable::library::RootModuleResult {
+            $crate::abi_stable::library::__call_root_module_loader(fuzzaug_root_module)
+        }
+
+        // What abi_stable's `#[export_root_module]` generates, spelt with `$crate` so that
+        // plugins need no direct abi_stable dependency. The symbol name is abi_stable's
+        // `ROOT_MODULE_LOADER_NAME` (checked by a unit test of the SDK).
+        #[doc(hidden)]
+        #[unsafe(export_name = "_1as_0lib_1header_0root_bmodule_bloader")]
+        pub static FUZZAUG_LIB_HEADER: $crate::abi_stable::library::LibHeader = unsafe {
+            $crate::abi_stable::library::LibHeader::from_constructor::<$crate::PluginModRef>(
+                fuzzaug_erased_root_module,
+                $crate::abi_stable::library::CheckTypeLayout::Yes,
+            )
+        };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exported_symbol_is_abi_stables_root_module_loader() {
+        let src = include_str!("export.rs");
+        let name = abi_stable::library::ROOT_MODULE_LOADER_NAME;
+        assert!(
+            src.contains(&format!("export_name = \"{name}\"")),
+            "the export macro must export `{name}`"
+        );
+    }
 }

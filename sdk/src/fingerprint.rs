@@ -63,7 +63,11 @@ impl BuildFingerprint {
     pub fn mismatches(&self, plugin: &Self) -> Vec<Mismatch> {
         let mut out = Vec::new();
         if !sdk_compatible(&self.sdk, &plugin.sdk) {
-            out.push(Mismatch::new("sdk", format!("{}.x (≤ {})", major(&self.sdk), self.sdk), &plugin.sdk));
+            out.push(Mismatch::new(
+                "sdk",
+                format!("{}.x (≤ {})", major(&self.sdk), self.sdk),
+                &plugin.sdk,
+            ));
         }
         let uses_torch = plugin.libtorch.as_str() != "none";
         for ((name, want), (_, got)) in self.fields().into_iter().zip(plugin.fields()).skip(1) {
@@ -89,7 +93,11 @@ pub struct Mismatch {
 
 impl Mismatch {
     fn new(field: &'static str, expected: String, found: &str) -> Self {
-        Self { field, expected, found: found.to_string() }
+        Self {
+            field,
+            expected,
+            found: found.to_string(),
+        }
     }
 }
 
@@ -114,7 +122,11 @@ mod tests {
     use super::*;
 
     fn fp(sdk: &str, libtorch: &str) -> BuildFingerprint {
-        BuildFingerprint { sdk: sdk.into(), libtorch: libtorch.into(), ..BuildFingerprint::current() }
+        BuildFingerprint {
+            sdk: sdk.into(),
+            libtorch: libtorch.into(),
+            ..BuildFingerprint::current()
+        }
     }
 
     #[test]
@@ -131,16 +143,30 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].field, "sdk");
         assert_eq!(m[0].found, "1.3.0");
-        assert_eq!(host.mismatches(&fp("2.0.0", "2.11.0+cu130"))[0].field, "sdk");
+        assert_eq!(
+            host.mismatches(&fp("2.0.0", "2.11.0+cu130"))[0].field,
+            "sdk"
+        );
     }
 
     #[test]
     fn torch_fields_only_matter_when_the_plugin_links_torch() {
         let host = fp("1.0.0", "2.11.0+cu130");
-        let plain = BuildFingerprint { tch: "0.1.0".into(), cxx11_abi: "none".into(), ..fp("1.0.0", "none") };
+        let plain = BuildFingerprint {
+            tch: "0.1.0".into(),
+            cxx11_abi: "none".into(),
+            ..fp("1.0.0", "none")
+        };
         assert!(host.mismatches(&plain).is_empty());
         let m = host.mismatches(&fp("1.0.0", "2.10.0+cpu"));
-        assert_eq!(m, vec![Mismatch::new("libtorch", "2.11.0+cu130".into(), "2.10.0+cpu")]);
+        assert_eq!(
+            m,
+            vec![Mismatch::new(
+                "libtorch",
+                "2.11.0+cu130".into(),
+                "2.10.0+cpu"
+            )]
+        );
     }
 
     #[test]
@@ -149,7 +175,10 @@ mod tests {
             .expect("Cargo.lock beside the workspace");
         for (name, version) in [("abi_stable", ABI_STABLE_VERSION), ("tch", TCH_VERSION)] {
             let entry = format!("name = \"{name}\"\nversion = \"{version}\"");
-            assert!(lock.contains(&entry), "Cargo.lock does not pin {name} {version}");
+            assert!(
+                lock.contains(&entry),
+                "Cargo.lock does not pin {name} {version}"
+            );
         }
     }
 }

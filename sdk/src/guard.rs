@@ -73,8 +73,15 @@ mod tests {
 
     #[test]
     fn panic_becomes_error_with_component_method_and_message() {
-        let e = call::<()>("shapes", "read", || panic!("boom {}", 7)).into_result().unwrap_err();
+        let e = call::<()>("shapes", "read", || panic!("boom {}", 7))
+            .into_result()
+            .unwrap_err();
         assert!(e.panicked);
-        assert!(e.message.starts_with("`shapes` panicked in `read`: boom 7 (at "), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("`shapes` panicked in `read`: boom 7 (at "),
+            "{}",
+            e.message
+        );
     }
 }

@@ -20,9 +20,15 @@ fn level_to_u8(level: log::LevelFilter) -> u8 {
 }
 
 fn u8_to_level(level: u8) -> Option<log::Level> {
-    [log::Level::Error, log::Level::Warn, log::Level::Info, log::Level::Debug, log::Level::Trace]
-        .get(usize::from(level).checked_sub(1)?)
-        .copied()
+    [
+        log::Level::Error,
+        log::Level::Warn,
+        log::Level::Info,
+        log::Level::Debug,
+        log::Level::Trace,
+    ]
+    .get(usize::from(level).checked_sub(1)?)
+    .copied()
 }
 
 fn u8_to_filter(level: u8) -> log::LevelFilter {
@@ -44,7 +50,10 @@ extern "C" fn host_sink(level: u8, target: RStr<'_>, message: RStr<'_>) {
 impl HostLogger {
     /// Host side: a logger forwarding plugin records into this process's `log` logger.
     pub fn of_this_process() -> Self {
-        Self { log: host_sink, max_level: level_to_u8(log::max_level()) }
+        Self {
+            log: host_sink,
+            max_level: level_to_u8(log::max_level()),
+        }
     }
 }
 
@@ -58,7 +67,11 @@ impl log::Log for Forward {
     fn log(&self, record: &log::Record<'_>) {
         if self.enabled(record.metadata()) {
             let message = record.args().to_string();
-            (self.0.log)(level_to_u8(record.level().to_level_filter()), record.target().into(), message.as_str().into());
+            (self.0.log)(
+                level_to_u8(record.level().to_level_filter()),
+                record.target().into(),
+                message.as_str().into(),
+            );
         }
     }
 
@@ -81,7 +94,13 @@ mod tests {
 
     #[test]
     fn levels_round_trip() {
-        for l in [log::Level::Error, log::Level::Warn, log::Level::Info, log::Level::Debug, log::Level::Trace] {
+        for l in [
+            log::Level::Error,
+            log::Level::Warn,
+            log::Level::Info,
+            log::Level::Debug,
+            log::Level::Trace,
+        ] {
             assert_eq!(u8_to_level(level_to_u8(l.to_level_filter())), Some(l));
         }
         assert_eq!(u8_to_filter(0), log::LevelFilter::Off);

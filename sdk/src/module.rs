@@ -35,8 +35,11 @@ pub struct PluginMod {
     pub new_dataset:
         extern "C" fn(RStr<'_>, RStr<'_>, &ComponentContext) -> RResult<DatasetObject, PluginError>,
     /// Builds the transform component `name` from its settings.
-    pub new_transform:
-        extern "C" fn(RStr<'_>, RStr<'_>, &ComponentContext) -> RResult<TransformObject, PluginError>,
+    pub new_transform: extern "C" fn(
+        RStr<'_>,
+        RStr<'_>,
+        &ComponentContext,
+    ) -> RResult<TransformObject, PluginError>,
     /// Builds the strategy component `name` for the given search space.
     #[sabi(last_prefix_field)]
     pub new_strategy: extern "C" fn(

@@ -14,14 +14,20 @@ pub struct Settings {
 impl Settings {
     /// Parses `text` (a TOML table) and checks it against `params`.
     pub fn parse(text: &str, params: &[Param]) -> Result<Self, PluginError> {
-        let table: Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| PluginError::new(format!("settings are not valid TOML: {}", e.message())))?;
-        let me = Self { table, params: params.to_vec() };
+        let table: Table = text.parse().map_err(|e: toml::de::Error| {
+            PluginError::new(format!("settings are not valid TOML: {}", e.message()))
+        })?;
+        let me = Self {
+            table,
+            params: params.to_vec(),
+        };
         me.check_table(&me.table, "")?;
         for p in &me.params {
             if p.is_required() && me.lookup(&p.name).is_none() {
-                return Err(PluginError::config(p.name.as_str(), format!("missing required key `{}` ({})", p.name, p.doc)));
+                return Err(PluginError::config(
+                    p.name.as_str(),
+                    format!("missing required key `{}` ({})", p.name, p.doc),
+                ));
             }
         }
         Ok(me)
@@ -29,7 +35,11 @@ impl Settings {
 
     fn check_table(&self, table: &Table, prefix: &str) -> Result<(), PluginError> {
         for (key, value) in table {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             if let Some(p) = self.params.iter().find(|p| p.name == path.as_str()) {
                 check_type(&path, p, value)?;
             } else if let (Value::Table(sub), true) = (value, self.has_children(&path)) {
@@ -41,7 +51,10 @@ impl Settings {
                     None if names.is_empty() => "; this component takes no settings".to_string(),
                     None => format!("; valid keys: {}", names.join(", ")),
                 };
-                return Err(PluginError::config(path.as_str(), format!("unknown key `{path}`{hint}")));
+                return Err(PluginError::config(
+                    path.as_str(),
+                    format!("unknown key `{path}`{hint}"),
+                ));
             }
         }
         Ok(())
@@ -49,7 +62,9 @@ impl Settings {
 
     fn has_children(&self, path: &str) -> bool {
         let prefix = format!("{path}.");
-        self.params.iter().any(|p| p.name.starts_with(prefix.as_str()))
+        self.params
+            .iter()
+            .any(|p| p.name.starts_with(prefix.as_str()))
     }
 
     fn lookup(&self, key: &str) -> Option<&Value> {
@@ -66,15 +81,18 @@ impl Settings {
         let value = match self.lookup(key) {
             Some(v) => v.clone(),
             None => {
-                let p = self
-                    .params
-                    .iter()
-                    .find(|p| p.name == key)
-                    .ok_or_else(|| PluginError::new(format!("bug: `{key}` is not a declared setting")))?;
-                let doc: Table = format!("v = {}", p.default)
-                    .parse()
-                    .map_err(|_| PluginError::new(format!("bug: default of `{key}` is not TOML: {}", p.default)))?;
-                doc.get("v").cloned().ok_or_else(|| PluginError::new("bug: empty default"))?
+                let p = self.params.iter().find(|p| p.name == key).ok_or_else(|| {
+                    PluginError::new(format!("bug: `{key}` is not a declared setting"))
+                })?;
+                let doc: Table = format!("v = {}", p.default).parse().map_err(|_| {
+                    PluginError::new(format!(
+                        "bug: default of `{key}` is not TOML: {}",
+                        p.default
+                    ))
+                })?;
+                doc.get("v")
+                    .cloned()
+                    .ok_or_else(|| PluginError::new("bug: empty default"))?
             }
         };
         value
@@ -100,7 +118,16 @@ fn check_type(path: &str, p: &Param, value: &Value) -> Result<(), PluginError> {
     if ok {
         Ok(())
     } else {
-        Err(PluginError::config(path, format!("`{path}` must be {} {}, found {} {}", article(&p.ty), p.ty, article(value.type_str()), value.type_str())))
+        Err(PluginError::config(
+            path,
+            format!(
+                "`{path}` must be {} {}, found {} {}",
+                article(&p.ty),
+                p.ty,
+                article(value.type_str()),
+                value.type_str()
+            ),
+        ))
     }
 }
 
@@ -117,7 +144,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .filter(|(d, c)| *d <= c.len().max(word.len()).div_ceil(3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -144,7 +171,12 @@ mod tests {
     fn params() -> Vec<Param> {
         vec![
             Param::optional("population", ParamType::Integer, "10", "population size"),
-            Param::optional("selective.threshold", ParamType::Float, "1e-3", "robust below this"),
+            Param::optional(
+                "selective.threshold",
+                ParamType::Float,
+                "1e-3",
+                "robust below this",
+            ),
             Param::required("path", ParamType::String, "data folder"),
         ]
     }
@@ -162,11 +194,18 @@ mod tests {
     fn unknown_key_suggests_the_closest() {
         let e = Settings::parse("path = \"x\"\npopulaton = 3", &params()).unwrap_err();
         assert_eq!(e.key, "populaton");
-        assert_eq!(e.message, "unknown key `populaton`; did you mean `population`?");
-        let e = Settings::parse("path = \"x\"\nselective = { treshold = 1 }", &params()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "unknown key `populaton`; did you mean `population`?"
+        );
+        let e =
+            Settings::parse("path = \"x\"\nselective = { treshold = 1 }", &params()).unwrap_err();
         assert_eq!(e.key, "selective.treshold");
         let e = Settings::parse("zzz = 1", &[]).unwrap_err();
-        assert_eq!(e.message, "unknown key `zzz`; this component takes no settings");
+        assert_eq!(
+            e.message,
+            "unknown key `zzz`; this component takes no settings"
+        );
     }
 
     #[test]
@@ -180,7 +219,10 @@ mod tests {
 
     #[test]
     fn closest_name() {
-        assert_eq!(did_you_mean("sensie", &["sensei", "standard", "w10"]), Some("sensei"));
+        assert_eq!(
+            did_you_mean("sensie", &["sensei", "standard", "w10"]),
+            Some("sensei")
+        );
         assert_eq!(did_you_mean("qqqqqq", &["sensei", "standard"]), None);
     }
 }

@@ -107,7 +107,11 @@ pub trait AbiStrategy: Send {
     /// See [`Strategy::propose`].
     fn propose(&mut self, samples: RSlice<'_, u64>) -> RResult<Proposal, PluginError>;
     /// See [`Strategy::select`].
-    fn select(&mut self, fitness: RSlice<'_, f32>, correct: RSlice<'_, bool>) -> RResult<RVec<f64>, PluginError>;
+    fn select(
+        &mut self,
+        fitness: RSlice<'_, f32>,
+        correct: RSlice<'_, bool>,
+    ) -> RResult<RVec<f64>, PluginError>;
     /// See [`Strategy::take_counters`].
     fn take_counters(&mut self) -> RResult<RVec<Counter>, PluginError>;
     /// See [`Strategy::save_state`].
@@ -138,20 +142,30 @@ impl AbiStrategy for Guarded {
         guard::call(name, "propose", || inner.propose(samples.as_slice()))
     }
 
-    fn select(&mut self, fitness: RSlice<'_, f32>, correct: RSlice<'_, bool>) -> RResult<RVec<f64>, PluginError> {
+    fn select(
+        &mut self,
+        fitness: RSlice<'_, f32>,
+        correct: RSlice<'_, bool>,
+    ) -> RResult<RVec<f64>, PluginError> {
         let Self { name, inner } = self;
         guard::call(name, "select", || {
-            inner.select(fitness.as_slice(), correct.as_slice()).map(RVec::from)
+            inner
+                .select(fitness.as_slice(), correct.as_slice())
+                .map(RVec::from)
         })
     }
 
     fn take_counters(&mut self) -> RResult<RVec<Counter>, PluginError> {
         let Self { name, inner } = self;
-        guard::call(name, "take_counters", || inner.take_counters().map(RVec::from))
+        guard::call(name, "take_counters", || {
+            inner.take_counters().map(RVec::from)
+        })
     }
 
     fn save_state(&self) -> RResult<RVec<u8>, PluginError> {
-        guard::call(&self.name, "save_state", || self.inner.save_state().map(RVec::from))
+        guard::call(&self.name, "save_state", || {
+            self.inner.save_state().map(RVec::from)
+        })
     }
 
     fn load_state(&mut self, state: RSlice<'_, u8>) -> RResult<(), PluginError> {

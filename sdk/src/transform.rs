@@ -108,7 +108,10 @@ impl Drop for TensorHandle {
 }
 
 fn wrong_kind(method: &str, kind: TransformKind) -> PluginError {
-    PluginError::new(format!("`{method}` called on a {} transform", kind.as_str()))
+    PluginError::new(format!(
+        "`{method}` called on a {} transform",
+        kind.as_str()
+    ))
 }
 
 /// A transform, as its author implements it. Implement the method matching
@@ -131,7 +134,12 @@ pub trait Transform: Send + Sync + 'static {
 
     /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value per image. `seed`
     /// makes random transforms reproducible.
-    fn apply(&self, images: TensorHandle, values: &[f64], seed: u64) -> Result<TensorHandle, PluginError> {
+    fn apply(
+        &self,
+        images: TensorHandle,
+        values: &[f64],
+        seed: u64,
+    ) -> Result<TensorHandle, PluginError> {
         let _ = (images, values, seed);
         Err(wrong_kind("apply", self.info().kind))
     }
@@ -143,12 +151,22 @@ pub trait AbiTransform: Send + Sync {
     /// See [`Transform::info`].
     fn info(&self) -> RResult<TransformInfo, PluginError>;
     /// See [`Transform::matrices`].
-    fn matrices(&self, values: RSlice<'_, f64>, height: u32, width: u32) -> RResult<RVec<f32>, PluginError>;
+    fn matrices(
+        &self,
+        values: RSlice<'_, f64>,
+        height: u32,
+        width: u32,
+    ) -> RResult<RVec<f32>, PluginError>;
     /// See [`Transform::gain_bias`].
     fn gain_bias(&self, values: RSlice<'_, f64>) -> RResult<RVec<f32>, PluginError>;
     /// See [`Transform::apply`].
     #[sabi(last_prefix_field)]
-    fn apply(&self, images: TensorHandle, values: RSlice<'_, f64>, seed: u64) -> RResult<TensorHandle, PluginError>;
+    fn apply(
+        &self,
+        images: TensorHandle,
+        values: RSlice<'_, f64>,
+        seed: u64,
+    ) -> RResult<TensorHandle, PluginError>;
 }
 
 /// A transform object as it crosses the boundary.
@@ -164,17 +182,33 @@ impl AbiTransform for Guarded {
         guard::call(&self.name, "info", || Ok(self.inner.info()))
     }
 
-    fn matrices(&self, values: RSlice<'_, f64>, height: u32, width: u32) -> RResult<RVec<f32>, PluginError> {
+    fn matrices(
+        &self,
+        values: RSlice<'_, f64>,
+        height: u32,
+        width: u32,
+    ) -> RResult<RVec<f32>, PluginError> {
         guard::call(&self.name, "matrices", || {
-            self.inner.matrices(values.as_slice(), height, width).map(RVec::from)
+            self.inner
+                .matrices(values.as_slice(), height, width)
+                .map(RVec::from)
         })
     }
 
     fn gain_bias(&self, values: RSlice<'_, f64>) -> RResult<RVec<f32>, PluginError> {
-        guard::call(&self.name, "gain_bias", || self.inner.gain_bias(values.as_slice()).map(RVec::from))
+        guard::call(&self.name, "gain_bias", || {
+            self.inner.gain_bias(values.as_slice()).map(RVec::from)
+        })
     }
 
-    fn apply(&self, images: TensorHandle, values: RSlice<'_, f64>, seed: u64) -> RResult<TensorHandle, PluginError> {
-        guard::call(&self.name, "apply", || self.inner.apply(images, values.as_slice(), seed))
+    fn apply(
+        &self,
+        images: TensorHandle,
+        values: RSlice<'_, f64>,
+        seed: u64,
+    ) -> RResult<TensorHandle, PluginError> {
+        guard::call(&self.name, "apply", || {
+            self.inner.apply(images, values.as_slice(), seed)
+        })
     }
 }

@@ -45,9 +45,15 @@ pub fn fixture(name: &str) -> PathBuf {
     p
 }
 
-/// A shared library that exists on every machine with libtorch, and is no plugin.
+/// A shared library that is no plugin and is harmless to load twice: the `libgcc_s` every
+/// Rust program on Linux is linked with, found in this process's own memory map.
 pub fn foreign_shared_library() -> PathBuf {
-    Path::new(env!("FUZZAUG_TEST_LIBTORCH_LIB")).join("libc10.so")
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    maps.lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.contains("/libgcc_s.so"))
+        .map(PathBuf::from)
+        .expect("libgcc_s is mapped into every Rust test binary")
 }
 
 /// A temporary folder to put plugin files in.
@@ -64,7 +70,9 @@ impl Default for Scratch {
 impl Scratch {
     /// An empty folder.
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temporary folder") }
+        Self {
+            dir: tempfile::tempdir().expect("temporary folder"),
+        }
     }
 
     /// Its path.
@@ -75,7 +83,8 @@ impl Scratch {
     /// Copies `src` in as `name` with mode 0755.
     pub fn add(&self, src: &Path, name: &str) -> PathBuf {
         let dst = self.dir.path().join(name);
-        std::fs::copy(src, &dst).unwrap_or_else(|e| panic!("copy {} -> {}: {e}", src.display(), dst.display()));
+        std::fs::copy(src, &dst)
+            .unwrap_or_else(|e| panic!("copy {} -> {}: {e}", src.display(), dst.display()));
         std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         dst
     }
@@ -101,17 +110,43 @@ pub struct Run {
 impl Run {
     /// Asserts success and returns stdout.
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, Some(0), "fuzzaug failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "fuzzaug failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts a clean failure (exit 1, no panic, no backtrace, no abort) and returns stderr.
     pub fn fails(&self) -> &str {
-        assert_eq!(self.code, Some(1), "expected exit code 1:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        for bad in ["panicked at", "RUST_BACKTRACE", "stack backtrace", "Attempted to panic", "Aborted"] {
-            assert!(!self.stderr.contains(bad), "stderr shows a crash ({bad}):\n{}", self.stderr);
+        assert_eq!(
+            self.code,
+            Some(1),
+            "expected exit code 1:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        for bad in [
+            "panicked at",
+            "RUST_BACKTRACE",
+            "stack backtrace",
+            "Attempted to panic",
+            "Aborted",
+        ] {
+            assert!(
+                !self.stderr.contains(bad),
+                "stderr shows a crash ({bad}):\n{}",
+                self.stderr
+            );
         }
-        assert!(self.stderr.starts_with("error: "), "stderr:\n{}", self.stderr);
+        assert!(
+            self.stderr.starts_with("error: "),
+            "stderr:\n{}",
+            self.stderr
+        );
         &self.stderr
     }
 }
@@ -124,10 +159,21 @@ pub fn fuzzaug(args: &[&str]) -> Run {
 /// Like [`fuzzaug`], in working directory `cwd`.
 pub fn fuzzaug_in(args: &[&str], cwd: Option<&Path>) -> Run {
     let mut cmd = Command::new(fuzzaug_bin());
-    cmd.args(args).env_remove("LD_LIBRARY_PATH").env_remove("FUZZAUG_PLUGIN_PATH").env("RUST_LOG", "warn");
+    cmd.args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("FUZZAUG_PLUGIN_PATH")
+        .env("RUST_LOG", "warn");
     if let Some(d) = cwd {
         cmd.current_dir(d);
     }
-    let Output { status, stdout, stderr } = cmd.output().expect("run fuzzaug");
-    Run { code: status.code(), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run fuzzaug");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    }
 }

@@ -22,7 +22,10 @@ fn quickstart_passes_check() {
     let text = out.ok();
     assert!(text.contains("configs/quickstart.toml: OK"), "{text}");
     assert!(text.contains("dataset   shapes"), "{text}");
-    assert!(text.contains("gene      rotation [-30, 30] step 1 (61 values)"), "{text}");
+    assert!(
+        text.contains("gene      rotation [-30, 30] step 1 (61 values)"),
+        "{text}"
+    );
 }
 
 fn check(text: &str, extra: &[&str]) -> String {
@@ -37,13 +40,21 @@ fn check(text: &str, extra: &[&str]) -> String {
 #[test]
 fn a_misspelt_key_is_located() {
     let err = check("name = \"x\"\n\n[train]\nepoch = 3\n", &[]);
-    assert!(err.starts_with("error: exp.toml:4:1: unknown field `epoch`, expected one of `epochs`, `batch_size`"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: exp.toml:4:1: unknown field `epoch`, expected one of `epochs`, `batch_size`"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_wrong_type_is_located() {
     let err = check("name = \"x\"\n[train]\nbatch_size = \"big\"\n", &[]);
-    assert!(err.starts_with("error: exp.toml:3:14: invalid type: string \"big\", expected u32"), "{err}");
+    assert!(
+        err.starts_with("error: exp.toml:3:14: invalid type: string \"big\", expected u32"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -55,43 +66,92 @@ fn an_unknown_strategy_lists_the_valid_ones() {
 #[test]
 fn an_unknown_transform_and_dataset_are_located() {
     let err = check("name = \"x\"\n[[transforms]]\nname = \"rotate\"\n", &[]);
-    assert!(err.starts_with("error: exp.toml:3:8: unknown transform `rotate`; did you mean `rotation`?"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: exp.toml:3:8: unknown transform `rotate`; did you mean `rotation`?"
+        ),
+        "{err}"
+    );
     let err = check("name = \"x\"\n[dataset]\nname = \"cifar11\"\n", &[]);
-    assert!(err.contains("exp.toml:3:8: unknown dataset `cifar11`"), "{err}");
+    assert!(
+        err.contains("exp.toml:3:8: unknown dataset `cifar11`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_plugin_setting_error_points_at_its_key() {
-    let err = check("name = \"x\"\n[dataset]\nname = \"shapes\"\ntrain_sise = 10\n", &[]);
+    let err = check(
+        "name = \"x\"\n[dataset]\nname = \"shapes\"\ntrain_sise = 10\n",
+        &[],
+    );
     assert!(err.starts_with("error: exp.toml:4:14: dataset `shapes`: unknown key `train_sise`; did you mean `train_size`?"), "{err}");
-    let err = check("name = \"x\"\n[dataset]\nname = \"shapes\"\ntrain_size = \"many\"\n", &[]);
+    let err = check(
+        "name = \"x\"\n[dataset]\nname = \"shapes\"\ntrain_size = \"many\"\n",
+        &[],
+    );
     assert!(err.starts_with("error: exp.toml:4:14: dataset `shapes`: `train_size` must be an integer, found a string"), "{err}");
 }
 
 #[test]
 fn semantic_errors_are_located() {
     let err = check("name = \"x\"\n[train]\nepochs = 0\n", &[]);
-    assert_eq!(err.trim(), "error: exp.toml:3:10: `train.epochs` must be at least 1");
+    assert_eq!(
+        err.trim(),
+        "error: exp.toml:3:10: `train.epochs` must be at least 1"
+    );
     let err = check("name = \"x\"\n[model]\narch = \"resnet-18\"\n", &[]);
-    assert!(err.starts_with("error: exp.toml:3:8: unknown model `resnet-18`; did you mean `resnet18`?"), "{err}");
-    let err = check("name = \"x\"\n[[transforms]]\nname = \"rotation\"\nrange = [-200, 10]\n", &[]);
-    assert!(err.starts_with("error: exp.toml:4:9: range [-200, 10] of `rotation` is outside its limits [-180, 180]"), "{err}");
-    let err = check("name = \"x\"\n[[transforms]]\nname = \"rotation\"\n[[transforms]]\nname = \"rotation\"\n", &[]);
-    assert!(err.starts_with("error: exp.toml:5:8: transform `rotation` is listed twice"), "{err}");
+    assert!(
+        err.starts_with("error: exp.toml:3:8: unknown model `resnet-18`; did you mean `resnet18`?"),
+        "{err}"
+    );
+    let err = check(
+        "name = \"x\"\n[[transforms]]\nname = \"rotation\"\nrange = [-200, 10]\n",
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "error: exp.toml:4:9: range [-200, 10] of `rotation` is outside its limits [-180, 180]"
+        ),
+        "{err}"
+    );
+    let err = check(
+        "name = \"x\"\n[[transforms]]\nname = \"rotation\"\n[[transforms]]\nname = \"rotation\"\n",
+        &[],
+    );
+    assert!(
+        err.starts_with("error: exp.toml:5:8: transform `rotation` is listed twice"),
+        "{err}"
+    );
 }
 
 #[test]
 fn set_overrides_are_applied_and_named_in_errors() {
-    let err = check("name = \"x\"\n[train]\nepochs = 3\n", &["--set", "train.epochs=0"]);
-    assert!(err.starts_with("error: exp.toml:3:10 (--set train.epochs=0): `train.epochs` must be at least 1"), "{err}");
+    let err = check(
+        "name = \"x\"\n[train]\nepochs = 3\n",
+        &["--set", "train.epochs=0"],
+    );
+    assert!(
+        err.starts_with(
+            "error: exp.toml:3:10 (--set train.epochs=0): `train.epochs` must be at least 1"
+        ),
+        "{err}"
+    );
     let err = check("name = \"x\"\n", &["--set", "train"]);
     assert!(err.contains("`--set train`: expected KEY=VALUE"), "{err}");
 }
 
 #[test]
 fn a_missing_config_file_is_reported() {
-    let err = fuzzaug(&["check", "/nonexistent/exp.toml"]).fails().to_string();
-    assert!(err.starts_with("error: /nonexistent/exp.toml: cannot read the config: No such file or directory"), "{err}");
+    let err = fuzzaug(&["check", "/nonexistent/exp.toml"])
+        .fails()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "error: /nonexistent/exp.toml: cannot read the config: No such file or directory"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -102,10 +162,22 @@ fn invalid_toml_is_located() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [&["run", "x.toml"][..], &["eval", "x.toml", "--checkpoint", "c"], &["preview", "x.toml", "--out", "p.png"], &["compare", "r", "--out", "o"], &["fetch", "cifar10", "--dir", "d"], &["bench"]] {
+    for args in [
+        &["run", "x.toml"][..],
+        &["eval", "x.toml", "--checkpoint", "c"],
+        &["preview", "x.toml", "--out", "p.png"],
+        &["compare", "r", "--out", "o"],
+        &["fetch", "cifar10", "--dir", "d"],
+        &["bench"],
+    ] {
         let out = fuzzaug(args);
         assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains(&format!("fuzzaug {}: not implemented yet", args[0])), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("fuzzaug {}: not implemented yet", args[0])),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -129,5 +201,8 @@ fn wrong_libtorch_version_is_a_clear_provisioning_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("holds libtorch 2.10.0+cpu, but fuzzaug (tch 0.24.0) needs exactly 2.11.0"), "{err}");
+    assert!(
+        err.contains("holds libtorch 2.10.0+cpu, but fuzzaug (tch 0.24.0) needs exactly 2.11.0"),
+        "{err}"
+    );
 }

@@ -11,8 +11,15 @@ fn plugins_json_lists_the_bundled_components_with_their_libraries() {
     let out = fuzzaug(&["plugins", "--json"]);
     let v: Value = serde_json::from_str(out.ok()).expect("valid JSON");
     let comps = v["components"].as_array().unwrap();
-    for (kind, name, lib) in [("dataset", "shapes", "shapes"), ("transform", "rotation", "spatial"), ("strategy", "standard", "baselines")] {
-        let c = comps.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name} missing from {v}"));
+    for (kind, name, lib) in [
+        ("dataset", "shapes", "shapes"),
+        ("transform", "rotation", "spatial"),
+        ("strategy", "standard", "baselines"),
+    ] {
+        let c = comps
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {v}"));
         assert_eq!(c["kind"], kind);
         let expected = plugin(lib).canonicalize().unwrap();
         assert_eq!(c["library"].as_str().unwrap(), expected.to_str().unwrap());
@@ -20,9 +27,15 @@ fn plugins_json_lists_the_bundled_components_with_their_libraries() {
         assert!(c["parameters"].is_array());
     }
     let shapes = comps.iter().find(|c| c["name"] == "shapes").unwrap();
-    assert!(shapes["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "train_size" && p["type"] == "integer"));
+    assert!(shapes["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "train_size" && p["type"] == "integer"));
     let libs = v["libraries"].as_array().unwrap();
-    assert!(libs.iter().all(|l| l["fingerprint"]["sdk"] == "1.0.0" && l["sha256"].as_str().unwrap().len() == 64));
+    assert!(libs
+        .iter()
+        .all(|l| l["fingerprint"]["sdk"] == "1.0.0" && l["sha256"].as_str().unwrap().len() == 64));
 }
 
 #[test]
@@ -37,9 +50,17 @@ fn plugins_text_listing_names_kind_and_library() {
 fn a_shared_library_that_is_not_a_plugin_is_refused() {
     let dir = Scratch::new();
     let f = dir.add(&foreign_shared_library(), "libfuzzaug_x.so");
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
+    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+        .fails()
+        .to_string();
     let path = f.canonicalize().unwrap();
-    assert!(err.contains(&format!("{}: not a fuzzaug plugin: it exports no fuzzaug root module", path.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: not a fuzzaug plugin: it exports no fuzzaug root module",
+            path.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -47,10 +68,23 @@ fn a_truncated_plugin_is_refused() {
     let dir = Scratch::new();
     let f = dir.add(&plugin("spatial"), "libfuzzaug_cut.so");
     let len = std::fs::metadata(&f).unwrap().len();
-    std::fs::OpenOptions::new().write(true).open(&f).unwrap().set_len(len / 3).unwrap();
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_len(len / 3)
+        .unwrap();
+    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+        .fails()
+        .to_string();
     let path = f.canonicalize().unwrap();
-    assert!(err.contains(&format!("{}: not a loadable shared library: ", path.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: not a loadable shared library: ",
+            path.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
@@ -58,21 +92,45 @@ fn an_empty_plugin_file_is_refused() {
     let dir = Scratch::new();
     let f = dir.write("libfuzzaug_empty.so", "");
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
-    assert!(err.contains("libfuzzaug_empty.so: not a loadable shared library: "), "{err}");
+    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+        .fails()
+        .to_string();
+    assert!(
+        err.contains("libfuzzaug_empty.so: not a loadable shared library: "),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_plugin_with_a_wrong_fingerprint_is_refused_naming_each_field() {
     let dir = Scratch::new();
     let f = dir.add(&fixture("bad_fingerprint"), "libfuzzaug_stale.so");
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
+    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+        .fails()
+        .to_string();
     let path = f.canonicalize().unwrap();
-    assert!(err.contains(&format!("{}: plugin built for a different fuzzaug build:", path.display())), "{err}");
-    assert!(err.contains("field `tch`: expected 0.24.0, found 0.23.0"), "{err}");
-    assert!(err.contains(&format!("field `libtorch`: expected {}, found 2.10.0+cpu", fuzzaug::runtime::built_libtorch())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: plugin built for a different fuzzaug build:",
+            path.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("field `tch`: expected 0.24.0, found 0.23.0"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "field `libtorch`: expected {}, found 2.10.0+cpu",
+            fuzzaug::runtime::built_libtorch()
+        )),
+        "{err}"
+    );
     // `plugins --check` reports the same for one library.
-    let err = fuzzaug(&["plugins", "--check", f.to_str().unwrap()]).fails().to_string();
+    let err = fuzzaug(&["plugins", "--check", f.to_str().unwrap()])
+        .fails()
+        .to_string();
     assert!(err.contains("field `libtorch`"), "{err}");
 }
 
@@ -80,11 +138,17 @@ fn a_plugin_with_a_wrong_fingerprint_is_refused_naming_each_field() {
 fn two_libraries_offering_one_component_are_refused_naming_both() {
     let dir = Scratch::new();
     let copy = dir.add(&plugin("spatial"), "libfuzzaug_spatial2.so");
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
+    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+        .fails()
+        .to_string();
     let a = copy.canonicalize().unwrap();
     let b = plugin("spatial").canonicalize().unwrap();
     assert!(
-        err.contains(&format!("component `rotation` is offered by two plugin libraries: {} and {}", a.display(), b.display())),
+        err.contains(&format!(
+            "component `rotation` is offered by two plugin libraries: {} and {}",
+            a.display(),
+            b.display()
+        )),
         "{err}"
     );
 }
@@ -94,20 +158,34 @@ fn the_same_file_reached_twice_loads_once() {
     let bin = fuzzaug_tests::bin_dir();
     let out = fuzzaug(&["plugins", "--json", "--plugin-dir", bin.to_str().unwrap()]);
     let v: Value = serde_json::from_str(out.ok()).unwrap();
-    let n = v["components"].as_array().unwrap().iter().filter(|c| c["name"] == "rotation").count();
+    let n = v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "rotation")
+        .count();
     assert_eq!(n, 1);
 }
 
 #[test]
 fn group_or_world_writable_plugins_are_refused() {
-    for (mode, who) in [(0o775, "group"), (0o757, "others"), (0o777, "group and others")] {
+    for (mode, who) in [
+        (0o775, "group"),
+        (0o757, "others"),
+        (0o777, "group and others"),
+    ] {
         let dir = Scratch::new();
         let f = dir.add(&plugin("baselines"), "libfuzzaug_open.so");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
-        let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
+        let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+            .fails()
+            .to_string();
         let path = f.canonicalize().unwrap();
         assert!(
-            err.contains(&format!("{}: refusing to load a plugin file writable by {who} (mode {mode:o})", path.display())),
+            err.contains(&format!(
+                "{}: refusing to load a plugin file writable by {who} (mode {mode:o})",
+                path.display()
+            )),
             "{err}"
         );
     }
@@ -115,27 +193,61 @@ fn group_or_world_writable_plugins_are_refused() {
 
 #[test]
 fn a_missing_plugin_dir_is_an_error() {
-    let err = fuzzaug(&["plugins", "--plugin-dir", "/nonexistent/plugins"]).fails().to_string();
-    assert!(err.contains("plugin folder /nonexistent/plugins (from --plugin-dir) cannot be read"), "{err}");
+    let err = fuzzaug(&["plugins", "--plugin-dir", "/nonexistent/plugins"])
+        .fails()
+        .to_string();
+    assert!(
+        err.contains("plugin folder /nonexistent/plugins (from --plugin-dir) cannot be read"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_panicking_plugin_method_is_reported_through_the_cli() {
     let dir = Scratch::new();
     let lib = dir.add(&fixture("panicky"), "libfuzzaug_panicky.so");
-    let cfg = dir.write("c.toml", "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"info\"\n");
-    let err = fuzzaug(&["check", cfg.to_str().unwrap(), "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
+    let cfg = dir.write(
+        "c.toml",
+        "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"info\"\n",
+    );
+    let err = fuzzaug(&[
+        "check",
+        cfg.to_str().unwrap(),
+        "--plugin-dir",
+        dir.path().to_str().unwrap(),
+    ])
+    .fails()
+    .to_string();
     let path = lib.canonicalize().unwrap();
-    assert!(err.contains(&format!("plugin {}: `panicky` panicked in `info`: deliberate panic in info (at ", path.display())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "plugin {}: `panicky` panicked in `info`: deliberate panic in info (at ",
+            path.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_panic_in_a_constructor_is_reported() {
     let dir = Scratch::new();
     dir.add(&fixture("panicky"), "libfuzzaug_panicky.so");
-    let cfg = dir.write("c.toml", "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"new\"\n");
-    let err = fuzzaug(&["check", cfg.to_str().unwrap(), "--plugin-dir", dir.path().to_str().unwrap()]).fails().to_string();
-    assert!(err.contains("`panicky` panicked in `new`: deliberate panic in new"), "{err}");
+    let cfg = dir.write(
+        "c.toml",
+        "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"new\"\n",
+    );
+    let err = fuzzaug(&[
+        "check",
+        cfg.to_str().unwrap(),
+        "--plugin-dir",
+        dir.path().to_str().unwrap(),
+    ])
+    .fails()
+    .to_string();
+    assert!(
+        err.contains("`panicky` panicked in `new`: deliberate panic in new"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -145,7 +257,10 @@ fn after_a_plugin_panic_the_host_keeps_calling_it() {
     let mut path = SearchPath::default();
     path.push(dir.path().to_path_buf(), "test");
     let registry = Registry::discover(&path, &Default::default()).unwrap();
-    let ctx = ComponentContext { seed: 1, config_dir: ".".into() };
+    let ctx = ComponentContext {
+        seed: 1,
+        config_dir: ".".into(),
+    };
     let settings: toml::Table = "panic_in = \"read\"".parse().unwrap();
     let mut ds = registry.dataset("panicky", &settings, &ctx).unwrap();
     for _ in 0..3 {
@@ -153,7 +268,13 @@ fn after_a_plugin_panic_the_host_keeps_calling_it() {
         assert!(err.error.panicked);
         assert_eq!(err.method, "read");
         let text = err.to_string();
-        assert!(text.starts_with(&format!("plugin {}: `panicky` panicked in `read`: deliberate panic in read (at ", lib.canonicalize().unwrap().display())), "{text}");
+        assert!(
+            text.starts_with(&format!(
+                "plugin {}: `panicky` panicked in `read`: deliberate panic in read (at ",
+                lib.canonicalize().unwrap().display()
+            )),
+            "{text}"
+        );
         // The next call on the same object still works.
         assert_eq!(ds.info().unwrap().train_len, 4);
     }
@@ -164,7 +285,11 @@ fn library_load_reports_components_and_fingerprint() {
     let lib = Library::load(&plugin("shapes"), None).unwrap();
     assert_eq!(lib.name(), "shapes");
     assert_eq!(lib.fingerprint.sdk.as_str(), fuzzaug_sdk::SDK_VERSION);
-    assert_eq!(lib.fingerprint.libtorch.as_str(), "none", "shapes needs no libtorch");
+    assert_eq!(
+        lib.fingerprint.libtorch.as_str(),
+        "none",
+        "shapes needs no libtorch"
+    );
     assert_eq!(lib.components.len(), 1);
 }
 
@@ -174,11 +299,19 @@ fn a_wrong_sha256_pin_is_refused() {
     dir.add(&plugin("baselines"), "libfuzzaug_pinned.so");
     let mut path = SearchPath::default();
     path.push(dir.path().to_path_buf(), "test");
-    let pins = [("pinned".to_string(), "0".repeat(64))].into_iter().collect();
+    let pins = [("pinned".to_string(), "0".repeat(64))]
+        .into_iter()
+        .collect();
     let err = match Registry::discover(&path, &pins) {
         Err(RegistryError::Load(e)) => e.to_string(),
         Err(other) => panic!("unexpected error {other}"),
         Ok(_) => panic!("a wrong pin must be refused"),
     };
-    assert!(err.contains(&format!("but the config pins `pinned` to {} ([plugins] sha256)", "0".repeat(64))), "{err}");
+    assert!(
+        err.contains(&format!(
+            "but the config pins `pinned` to {} ([plugins] sha256)",
+            "0".repeat(64)
+        )),
+        "{err}"
+    );
 }

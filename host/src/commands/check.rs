@@ -24,16 +24,33 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     for g in &parts.genes {
         let s = &g.spec;
         let space = match s.step.into_option() {
-            Some(step) => format!("step {step} ({} values)", ((s.hi - s.lo) / step).round() as u64 + 1),
+            Some(step) => format!(
+                "step {step} ({} values)",
+                ((s.hi - s.lo) / step).round() as u64 + 1
+            ),
             None => "continuous".to_string(),
         };
-        println!("  gene      {} [{}, {}] {space}, {} ({})", s.name, s.lo, s.hi, g.info.unit, g.info.kind.as_str());
+        println!(
+            "  gene      {} [{}, {}] {space}, {} ({})",
+            s.name,
+            s.lo,
+            s.hi,
+            g.info.unit,
+            g.info.kind.as_str()
+        );
     }
-    println!("  strategy  {} ({})", c.strategy.name, parts.strategy.origin.library.display());
+    println!(
+        "  strategy  {} ({})",
+        c.strategy.name,
+        parts.strategy.origin.library.display()
+    );
     let opt = match &c.train.optimizer {
         OptimizerConfig::Sgd { lr, .. } => format!("sgd lr {lr}"),
         OptimizerConfig::Adamw { lr, .. } => format!("adamw lr {lr}"),
     };
-    println!("  train     {} epochs, batch {}, {opt}, {:?}, device {}", c.train.epochs, c.train.batch_size, c.train.precision, c.device);
+    println!(
+        "  train     {} epochs, batch {}, {opt}, {:?}, device {}",
+        c.train.epochs, c.train.batch_size, c.train.precision, c.device
+    );
     Ok(0)
 }

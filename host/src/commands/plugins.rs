@@ -23,7 +23,12 @@ fn component_json(c: &ComponentInfo, lib: &Library) -> Value {
 }
 
 fn library_json(lib: &Library) -> Value {
-    let fp: serde_json::Map<String, Value> = lib.fingerprint.fields().iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let fp: serde_json::Map<String, Value> = lib
+        .fingerprint
+        .fields()
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
     json!({
         "path": lib.path.display().to_string(),
         "sha256": lib.sha256,
@@ -33,11 +38,26 @@ fn library_json(lib: &Library) -> Value {
 }
 
 fn print_component(c: &ComponentInfo, lib: &Library) {
-    println!("{:<10} {:<16} {}", c.kind.as_str(), c.name.as_str(), c.summary.as_str());
+    println!(
+        "{:<10} {:<16} {}",
+        c.kind.as_str(),
+        c.name.as_str(),
+        c.summary.as_str()
+    );
     println!("{:<27} from {}", "", lib.path.display());
     for p in c.params.iter() {
-        let default = if p.is_required() { "required".to_string() } else { format!("default {}", p.default) };
-        println!("{:<27} {} ({}, {default}): {}", "", p.name.as_str(), p.ty.as_str(), p.doc.as_str());
+        let default = if p.is_required() {
+            "required".to_string()
+        } else {
+            format!("default {}", p.default)
+        };
+        println!(
+            "{:<27} {} ({}, {default}): {}",
+            "",
+            p.name.as_str(),
+            p.ty.as_str(),
+            p.doc.as_str()
+        );
     }
 }
 

@@ -11,7 +11,9 @@ pub fn parse_override(text: &str) -> Result<(String, Value), String> {
         .ok_or_else(|| format!("`--set {text}`: expected KEY=VALUE, e.g. --set train.epochs=5"))?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
-        return Err(format!("`--set {text}`: `{key}` is not a dotted key such as train.epochs"));
+        return Err(format!(
+            "`--set {text}`: `{key}` is not a dotted key such as train.epochs"
+        ));
     }
     let raw = raw.trim();
     let value = raw.parse::<Value>().unwrap_or_else(|_| Value::from(raw));
@@ -20,7 +22,9 @@ pub fn parse_override(text: &str) -> Result<(String, Value), String> {
 
 fn apply(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
-    let (last, parents) = parts.split_last().expect("parse_override rejects empty keys");
+    let (last, parents) = parts
+        .split_last()
+        .expect("parse_override rejects empty keys");
     let mut table: &mut Table = doc.as_table_mut();
     for part in parents {
         let item = table.entry(part).or_insert_with(|| {
@@ -48,11 +52,18 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Config, Source), Confi
         message: format!("cannot read the config: {e}"),
     };
     let text = std::fs::read_to_string(path).map_err(unreadable)?;
-    let mut source = Source { path: path.to_path_buf(), text, overrides: Vec::new() };
+    let mut source = Source {
+        path: path.to_path_buf(),
+        text,
+        overrides: Vec::new(),
+    };
     if !overrides.is_empty() {
         let mut doc: DocumentMut = source.text.parse().map_err(|e: toml_edit::TomlError| {
             let loc = source.location_of(e.span());
-            ConfigError { location: loc, message: format!("invalid TOML: {}", e.message()) }
+            ConfigError {
+                location: loc,
+                message: format!("invalid TOML: {}", e.message()),
+            }
         })?;
         for o in overrides {
             let (key, value) = parse_override(o).map_err(|m| source.error(m))?;
@@ -89,22 +100,40 @@ mod tests {
 
     #[test]
     fn overrides_replace_and_add_values() {
-        let f = write("name = \"a\"\n[train]\nepochs = 3\noptimizer = { kind = \"sgd\", lr = 0.1 }\n");
-        let sets = ["train.epochs=7".to_string(), "strategy.name=sensei".into(), "train.optimizer.lr=0.5".into()];
+        let f =
+            write("name = \"a\"\n[train]\nepochs = 3\noptimizer = { kind = \"sgd\", lr = 0.1 }\n");
+        let sets = [
+            "train.epochs=7".to_string(),
+            "strategy.name=sensei".into(),
+            "train.optimizer.lr=0.5".into(),
+        ];
         let (c, s) = load(f.path(), &sets).unwrap();
         assert_eq!(c.train.epochs, 7);
         assert_eq!(c.strategy.name, "sensei");
-        assert!(matches!(c.train.optimizer, crate::config::OptimizerConfig::Sgd { lr, .. } if lr == 0.5));
-        assert_eq!(s.overrides[0], ("train.epochs".to_string(), "7".to_string()));
+        assert!(
+            matches!(c.train.optimizer, crate::config::OptimizerConfig::Sgd { lr, .. } if lr == 0.5)
+        );
+        assert_eq!(
+            s.overrides[0],
+            ("train.epochs".to_string(), "7".to_string())
+        );
     }
 
     #[test]
     fn bad_override_syntax() {
-        assert_eq!(parse_override("train.epochs").unwrap_err(), "`--set train.epochs`: expected KEY=VALUE, e.g. --set train.epochs=5");
-        assert!(parse_override("a..b=1").unwrap_err().contains("is not a dotted key"));
+        assert_eq!(
+            parse_override("train.epochs").unwrap_err(),
+            "`--set train.epochs`: expected KEY=VALUE, e.g. --set train.epochs=5"
+        );
+        assert!(parse_override("a..b=1")
+            .unwrap_err()
+            .contains("is not a dotted key"));
         let f = write("name = \"a\"\n");
         let e = load(f.path(), &["name.x=1".into()]).unwrap_err();
-        assert_eq!(e.message, "`--set name.x`: `name` is not a table in the config");
+        assert_eq!(
+            e.message,
+            "`--set name.x`: `name` is not a table in the config"
+        );
     }
 
     #[test]
@@ -112,11 +141,19 @@ mod tests {
         let f = write("name = \"a\"\n[train]\nepochz = 3\n");
         let e = load(f.path(), &[]).unwrap_err();
         assert!(e.location.ends_with(":3:1"), "{e}");
-        assert!(e.message.starts_with("unknown field `epochz`, expected one of"), "{e}");
+        assert!(
+            e.message
+                .starts_with("unknown field `epochz`, expected one of"),
+            "{e}"
+        );
         let f = write("name = \"a\"\n[train]\nepochs = \"many\"\n");
         let e = load(f.path(), &[]).unwrap_err();
         assert!(e.location.ends_with(":3:10"), "{e}");
-        assert!(e.message.contains("invalid type: string \"many\", expected u32"), "{e}");
+        assert!(
+            e.message
+                .contains("invalid type: string \"many\", expected u32"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -158,7 +158,12 @@ pub enum OptimizerConfig {
 
 impl Default for OptimizerConfig {
     fn default() -> Self {
-        Self::Sgd { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1e-4 }
+        Self::Sgd {
+            lr: 0.05,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 1e-4,
+        }
     }
 }
 
@@ -235,7 +240,9 @@ pub struct PluginsConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        Self { arch: default_arch() }
+        Self {
+            arch: default_arch(),
+        }
     }
 }
 
@@ -254,7 +261,10 @@ impl Default for TrainConfig {
 
 impl Default for EvalConfig {
     fn default() -> Self {
-        Self { robust_every: default_robust_every(), robust_subset: None }
+        Self {
+            robust_every: default_robust_every(),
+            robust_subset: None,
+        }
     }
 }
 
@@ -265,10 +275,16 @@ fn default_output_dir() -> PathBuf {
     "runs".into()
 }
 fn default_dataset() -> ComponentConfig {
-    ComponentConfig { name: "shapes".into(), settings: toml::Table::new() }
+    ComponentConfig {
+        name: "shapes".into(),
+        settings: toml::Table::new(),
+    }
 }
 fn default_strategy() -> ComponentConfig {
-    ComponentConfig { name: "standard".into(), settings: toml::Table::new() }
+    ComponentConfig {
+        name: "standard".into(),
+        settings: toml::Table::new(),
+    }
 }
 fn default_arch() -> String {
     "small-cnn".into()

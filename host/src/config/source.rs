@@ -48,16 +48,26 @@ impl Source {
     /// `transforms.1.range`). Points at the deepest part of the path that exists in the file,
     /// or at the `--set` that supplied it.
     pub fn error_at(&self, key: &str, message: impl Into<String>) -> ConfigError {
-        let location = match self.overrides.iter().find(|(k, _)| key == k || key.starts_with(&format!("{k}."))) {
+        let location = match self
+            .overrides
+            .iter()
+            .find(|(k, _)| key == k || key.starts_with(&format!("{k}.")))
+        {
             Some((k, v)) => format!("{} (--set {k}={v})", self.location_of(self.span_of(key))),
             None => self.location_of(self.span_of(key)),
         };
-        ConfigError { location, message: message.into() }
+        ConfigError {
+            location,
+            message: message.into(),
+        }
     }
 
     /// An error not tied to one key.
     pub fn error(&self, message: impl Into<String>) -> ConfigError {
-        ConfigError { location: self.path.display().to_string(), message: message.into() }
+        ConfigError {
+            location: self.path.display().to_string(),
+            message: message.into(),
+        }
     }
 
     /// The span of the value at `key`, or of its deepest existing parent.
@@ -68,8 +78,13 @@ impl Source {
         let mut table = Some(root.get_ref());
         for part in key.split('.').filter(|p| !p.is_empty()) {
             let next = match (table, current.map(|c| c.get_ref())) {
-                (Some(t), _) => t.iter().find(|(k, _)| k.get_ref().as_ref() == part).map(|(_, v)| v),
-                (None, Some(DeValue::Array(a))) => part.parse::<usize>().ok().and_then(|i| a.get(i)),
+                (Some(t), _) => t
+                    .iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == part)
+                    .map(|(_, v)| v),
+                (None, Some(DeValue::Array(a))) => {
+                    part.parse::<usize>().ok().and_then(|i| a.get(i))
+                }
                 _ => None,
             };
             let Some(next) = next else { break };
@@ -89,14 +104,24 @@ mod tests {
     use super::*;
 
     fn src(text: &str) -> Source {
-        Source { path: "c.toml".into(), text: text.into(), overrides: vec![] }
+        Source {
+            path: "c.toml".into(),
+            text: text.into(),
+            overrides: vec![],
+        }
     }
 
     #[test]
     fn points_at_nested_keys_and_array_elements() {
         let s = src("name = \"x\"\n[strategy]\nname = \"sensei\"\npopulation = 3\n\n[[transforms]]\nname = \"a\"\n[[transforms]]\nname = \"b\"\nrange = [1, 2]\n");
-        assert_eq!(s.error_at("strategy.population", "m").location, "c.toml:4:14");
-        assert_eq!(s.error_at("transforms.1.range", "m").location, "c.toml:10:9");
+        assert_eq!(
+            s.error_at("strategy.population", "m").location,
+            "c.toml:4:14"
+        );
+        assert_eq!(
+            s.error_at("transforms.1.range", "m").location,
+            "c.toml:10:9"
+        );
         // missing key: falls back to its table
         assert_eq!(s.error_at("strategy.selective", "m").location, "c.toml:2:1");
         assert_eq!(s.error_at("nothing.here", "m").location, "c.toml");
@@ -106,6 +131,9 @@ mod tests {
     fn names_the_override() {
         let mut s = src("[train]\nepochs = 0\n");
         s.overrides.push(("train.epochs".into(), "0".into()));
-        assert_eq!(s.error_at("train.epochs", "m").to_string(), "c.toml:2:10 (--set train.epochs=0): m");
+        assert_eq!(
+            s.error_at("train.epochs", "m").to_string(),
+            "c.toml:2:10 (--set train.epochs=0): m"
+        );
     }
 }

@@ -6,7 +6,13 @@ use crate::models;
 pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
     let err = |key: &str, msg: String| Err(source.error_at(key, msg));
     if config.name.is_empty() || config.name.contains(['/', '\\']) || config.name.starts_with('.') {
-        return err("name", format!("`name` must be a plain folder name (no `/`, not starting with `.`), got {:?}", config.name));
+        return err(
+            "name",
+            format!(
+                "`name` must be a plain folder name (no `/`, not starting with `.`), got {:?}",
+                config.name
+            ),
+        );
     }
     if let Err(m) = parse_device(&config.device) {
         return err("device", m);
@@ -15,38 +21,74 @@ pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
         let hint = fuzzaug_sdk::settings::did_you_mean(&config.model.arch, models::ARCHS)
             .map(|s| format!("did you mean `{s}`? "))
             .unwrap_or_default();
-        return err("model.arch", format!("unknown model `{}`; {hint}valid models: {}", config.model.arch, models::ARCHS.join(", ")));
+        return err(
+            "model.arch",
+            format!(
+                "unknown model `{}`; {hint}valid models: {}",
+                config.model.arch,
+                models::ARCHS.join(", ")
+            ),
+        );
     }
     let t = &config.train;
     if t.epochs == 0 {
         return err("train.epochs", "`train.epochs` must be at least 1".into());
     }
     if t.batch_size == 0 {
-        return err("train.batch_size", "`train.batch_size` must be at least 1".into());
+        return err(
+            "train.batch_size",
+            "`train.batch_size` must be at least 1".into(),
+        );
     }
     validate_optimizer(&t.optimizer, source)?;
     validate_schedule(&t.schedule, t.epochs, source)?;
     for (i, tr) in config.transforms.iter().enumerate() {
         if let Some([lo, hi]) = tr.range {
             if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return err(&format!("transforms.{i}.range"), format!("`range` of `{}` must be [lo, hi] with lo < hi, got [{lo}, {hi}]", tr.name));
+                return err(
+                    &format!("transforms.{i}.range"),
+                    format!(
+                        "`range` of `{}` must be [lo, hi] with lo < hi, got [{lo}, {hi}]",
+                        tr.name
+                    ),
+                );
             }
         }
         if let Some(step) = tr.step {
             if !(step.is_finite() && step > 0.0) {
-                return err(&format!("transforms.{i}.step"), format!("`step` of `{}` must be positive, got {step}", tr.name));
+                return err(
+                    &format!("transforms.{i}.step"),
+                    format!("`step` of `{}` must be positive, got {step}", tr.name),
+                );
             }
         }
-        if let Some(j) = config.transforms[..i].iter().position(|o| o.name == tr.name) {
-            return err(&format!("transforms.{i}.name"), format!("transform `{}` is listed twice (entries {} and {}); each gene may appear once", tr.name, j + 1, i + 1));
+        if let Some(j) = config.transforms[..i]
+            .iter()
+            .position(|o| o.name == tr.name)
+        {
+            return err(
+                &format!("transforms.{i}.name"),
+                format!(
+                    "transform `{}` is listed twice (entries {} and {}); each gene may appear once",
+                    tr.name,
+                    j + 1,
+                    i + 1
+                ),
+            );
         }
     }
     if config.eval.robust_subset == Some(0) {
-        return err("eval.robust_subset", "`eval.robust_subset` must be at least 1 (omit it to use the whole test set)".into());
+        return err(
+            "eval.robust_subset",
+            "`eval.robust_subset` must be at least 1 (omit it to use the whole test set)".into(),
+        );
     }
     for (lib, hash) in &config.plugins.sha256 {
         if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
-            return err(&format!("plugins.sha256.{lib}"), format!("the SHA-256 of `{lib}` must be 64 hex digits, got {hash:?}"));
+            return err(
+                &format!("plugins.sha256.{lib}"),
+                format!("the SHA-256 of `{lib}` must be 64 hex digits, got {hash:?}"),
+            );
         }
     }
     Ok(())
@@ -55,11 +97,14 @@ pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
 /// Parses `auto`, `cpu`, `cuda` or `cuda:N`.
 pub fn parse_device(s: &str) -> Result<(), String> {
     let ok = matches!(s, "auto" | "cpu" | "cuda")
-        || s.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok());
+        || s.strip_prefix("cuda:")
+            .is_some_and(|n| n.parse::<usize>().is_ok());
     if ok {
         Ok(())
     } else {
-        Err(format!("`device` must be auto, cpu, cuda or cuda:N, got {s:?}"))
+        Err(format!(
+            "`device` must be auto, cpu, cuda or cuda:N, got {s:?}"
+        ))
     }
 }
 
@@ -84,23 +129,42 @@ fn in_unit(source: &Source, key: &str, v: f64, upper_inclusive: bool) -> Result<
 fn validate_optimizer(o: &OptimizerConfig, source: &Source) -> Result<(), ConfigError> {
     let p = "train.optimizer";
     match *o {
-        OptimizerConfig::Sgd { lr, momentum, nesterov, weight_decay } => {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            nesterov,
+            weight_decay,
+        } => {
             positive(source, &format!("{p}.lr"), lr)?;
             in_unit(source, &format!("{p}.momentum"), momentum, false)?;
             if nesterov && momentum == 0.0 {
-                return Err(source.error_at(&format!("{p}.nesterov"), "Nesterov momentum needs `momentum` > 0"));
+                return Err(source.error_at(
+                    &format!("{p}.nesterov"),
+                    "Nesterov momentum needs `momentum` > 0",
+                ));
             }
             if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
-                return Err(source.error_at(&format!("{p}.weight_decay"), format!("`{p}.weight_decay` must be ≥ 0, got {weight_decay}")));
+                return Err(source.error_at(
+                    &format!("{p}.weight_decay"),
+                    format!("`{p}.weight_decay` must be ≥ 0, got {weight_decay}"),
+                ));
             }
         }
-        OptimizerConfig::Adamw { lr, weight_decay, betas, eps } => {
+        OptimizerConfig::Adamw {
+            lr,
+            weight_decay,
+            betas,
+            eps,
+        } => {
             positive(source, &format!("{p}.lr"), lr)?;
             positive(source, &format!("{p}.eps"), eps)?;
             in_unit(source, &format!("{p}.betas"), betas[0], false)?;
             in_unit(source, &format!("{p}.betas"), betas[1], false)?;
             if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
-                return Err(source.error_at(&format!("{p}.weight_decay"), format!("`{p}.weight_decay` must be ≥ 0, got {weight_decay}")));
+                return Err(source.error_at(
+                    &format!("{p}.weight_decay"),
+                    format!("`{p}.weight_decay` must be ≥ 0, got {weight_decay}"),
+                ));
             }
         }
     }
@@ -111,29 +175,51 @@ fn validate_schedule(s: &ScheduleConfig, epochs: u32, source: &Source) -> Result
     let p = "train.schedule";
     let warmup = match *s {
         ScheduleConfig::Constant { warmup_epochs } => warmup_epochs,
-        ScheduleConfig::Step { every, gamma, warmup_epochs } => {
+        ScheduleConfig::Step {
+            every,
+            gamma,
+            warmup_epochs,
+        } => {
             if every == 0 {
-                return Err(source.error_at(&format!("{p}.every"), format!("`{p}.every` must be at least 1")));
+                return Err(source.error_at(
+                    &format!("{p}.every"),
+                    format!("`{p}.every` must be at least 1"),
+                ));
             }
             in_unit(source, &format!("{p}.gamma"), gamma, true)?;
             warmup_epochs
         }
-        ScheduleConfig::Multistep { ref milestones, gamma, warmup_epochs } => {
+        ScheduleConfig::Multistep {
+            ref milestones,
+            gamma,
+            warmup_epochs,
+        } => {
             if milestones.windows(2).any(|w| w[0] >= w[1]) || milestones.first() == Some(&0) {
                 return Err(source.error_at(&format!("{p}.milestones"), format!("`{p}.milestones` must be strictly increasing epochs ≥ 1, got {milestones:?}")));
             }
             in_unit(source, &format!("{p}.gamma"), gamma, true)?;
             warmup_epochs
         }
-        ScheduleConfig::Cosine { min_lr, warmup_epochs } => {
+        ScheduleConfig::Cosine {
+            min_lr,
+            warmup_epochs,
+        } => {
             if !(min_lr >= 0.0 && min_lr.is_finite()) {
-                return Err(source.error_at(&format!("{p}.min_lr"), format!("`{p}.min_lr` must be ≥ 0, got {min_lr}")));
+                return Err(source.error_at(
+                    &format!("{p}.min_lr"),
+                    format!("`{p}.min_lr` must be ≥ 0, got {min_lr}"),
+                ));
             }
             warmup_epochs
         }
     };
     if warmup >= epochs {
-        return Err(source.error_at(&format!("{p}.warmup_epochs"), format!("`{p}.warmup_epochs` ({warmup}) must be smaller than `train.epochs` ({epochs})")));
+        return Err(source.error_at(
+            &format!("{p}.warmup_epochs"),
+            format!(
+                "`{p}.warmup_epochs` ({warmup}) must be smaller than `train.epochs` ({epochs})"
+            ),
+        ));
     }
     Ok(())
 }

@@ -2,10 +2,8 @@
 //! names the library and the method, so a failing or panicking plugin is reported, not fatal.
 use abi_stable::std_types::{RResult, RSlice};
 use fuzzaug_sdk::{
-    dataset::DatasetObject,
-    strategy::StrategyObject,
-    transform::TransformObject,
-    Chunk, Counter, DatasetInfo, PluginError, Proposal, Split, TensorHandle, TransformInfo,
+    dataset::DatasetObject, strategy::StrategyObject, transform::TransformObject, Chunk, Counter,
+    DatasetInfo, PluginError, Proposal, Split, TensorHandle, TransformInfo,
 };
 use std::{fmt, path::PathBuf};
 
@@ -22,11 +20,18 @@ pub struct Origin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallError {
     /// The component and its library.
-    pub origin: Origin,
+    pub origin: Box<Origin>,
     /// The method called.
     pub method: &'static str,
     /// What the plugin returned.
-    pub error: PluginError,
+    pub error: Box<PluginError>,
+}
+
+impl CallError {
+    /// An error of `method` of the component at `origin`.
+    pub fn new(origin: &Origin, method: &'static str, error: PluginError) -> Self {
+        Self { origin: Box::new(origin.clone()), method, error: Box::new(error) }
+    }
 }
 
 impl fmt::Display for CallError {
@@ -36,15 +41,27 @@ impl fmt::Display for CallError {
             // The SDK's message already names the component and the method.
             write!(f, "plugin {lib}: {}", self.error.message)
         } else {
-            write!(f, "`{}` ({lib}) failed in `{}`: {}", self.origin.component, self.method, self.error)
+            write!(
+                f,
+                "`{}` ({lib}) failed in `{}`: {}",
+                self.origin.component, self.method, self.error
+            )
         }
     }
 }
 
 impl std::error::Error for CallError {}
 
-fn call<T>(origin: &Origin, method: &'static str, r: RResult<T, PluginError>) -> Result<T, CallError> {
-    r.into_result().map_err(|error| CallError { origin: origin.clone(), method, error })
+fn call<T>(
+    origin: &Origin,
+    method: &'static str,
+    r: RResult<T, PluginError>,
+) -> Result<T, CallError> {
+    r.into_result().map_err(|error| CallError {
+        origin: origin.clone(),
+        method,
+        error,
+    })
 }
 
 /// A dataset component instance.
@@ -81,18 +98,38 @@ impl TransformHandle {
 
     /// Geometric kind: six floats per value.
     pub fn matrices(&self, values: &[f64], height: u32, width: u32) -> Result<Vec<f32>, CallError> {
-        call(&self.origin, "matrices", self.obj.matrices(RSlice::from_slice(values), height, width)).map(|v| v.into_vec())
+        call(
+            &self.origin,
+            "matrices",
+            self.obj.matrices(RSlice::from_slice(values), height, width),
+        )
+        .map(|v| v.into_vec())
     }
 
     /// Photometric kind: gain and bias per value.
     pub fn gain_bias(&self, values: &[f64]) -> Result<Vec<f32>, CallError> {
-        call(&self.origin, "gain_bias", self.obj.gain_bias(RSlice::from_slice(values))).map(|v| v.into_vec())
+        call(
+            &self.origin,
+            "gain_bias",
+            self.obj.gain_bias(RSlice::from_slice(values)),
+        )
+        .map(|v| v.into_vec())
     }
 
     /// Tensor kind: transforms a float N×C×H×W batch on 0..255.
-    pub fn apply(&self, images: tch::Tensor, values: &[f64], seed: u64) -> Result<tch::Tensor, CallError> {
+    pub fn apply(
+        &self,
+        images: tch::Tensor,
+        values: &[f64],
+        seed: u64,
+    ) -> Result<tch::Tensor, CallError> {
         let handle = TensorHandle::from_tensor(images);
-        call(&self.origin, "apply", self.obj.apply(handle, RSlice::from_slice(values), seed)).map(TensorHandle::into_tensor)
+        call(
+            &self.origin,
+            "apply",
+            self.obj.apply(handle, RSlice::from_slice(values), seed),
+        )
+        .map(TensorHandle::into_tensor)
     }
 }
 
@@ -111,12 +148,18 @@ impl StrategyHandle {
 
     /// Candidates for a batch.
     pub fn propose(&mut self, samples: &[u64]) -> Result<Proposal, CallError> {
-        call(&self.origin, "propose", self.obj.propose(RSlice::from_slice(samples)))
+        call(
+            &self.origin,
+            "propose",
+            self.obj.propose(RSlice::from_slice(samples)),
+        )
     }
 
     /// The chromosome each sample trains on.
     pub fn select(&mut self, fitness: &[f32], correct: &[bool]) -> Result<Vec<f64>, CallError> {
-        let r = self.obj.select(RSlice::from_slice(fitness), RSlice::from_slice(correct));
+        let r = self
+            .obj
+            .select(RSlice::from_slice(fitness), RSlice::from_slice(correct));
         call(&self.origin, "select", r).map(|v| v.into_vec())
     }
 
@@ -132,11 +175,20 @@ impl StrategyHandle {
 
     /// Restores a saved search state.
     pub fn load_state(&mut self, state: &[u8]) -> Result<(), CallError> {
-        call(&self.origin, "load_state", self.obj.load_state(RSlice::from_slice(state)))
+        call(
+            &self.origin,
+            "load_state",
+            self.obj.load_state(RSlice::from_slice(state)),
+        )
     }
 
     /// Current worst chromosome per sample.
     pub fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, CallError> {
-        call(&self.origin, "incumbents", self.obj.incumbents(RSlice::from_slice(samples))).map(|v| v.into_vec())
+        call(
+            &self.origin,
+            "incumbents",
+            self.obj.incumbents(RSlice::from_slice(samples)),
+        )
+        .map(|v| v.into_vec())
     }
 }

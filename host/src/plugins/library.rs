@@ -40,7 +40,9 @@ pub enum LoadError {
         mode: u32,
     },
     /// Its SHA-256 differs from the one pinned in the config.
-    #[error("{path}: SHA-256 is {found}, but the config pins `{name}` to {expected} ([plugins] sha256)")]
+    #[error(
+        "{path}: SHA-256 is {found}, but the config pins `{name}` to {expected} ([plugins] sha256)"
+    )]
     Sha256 {
         /// The file.
         path: PathBuf,
@@ -82,17 +84,20 @@ fn check_permissions(path: &Path) -> Result<(), LoadError> {
         (false, true) => "others",
         (false, false) => return Ok(()),
     };
-    Err(LoadError::Writable { path: path.into(), who, mode })
+    Err(LoadError::Writable {
+        path: path.into(),
+        who,
+        mode,
+    })
 }
 
-/// SHA-256 of a file as lower-case hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    let digest = Sha256::digest(&bytes);
-    Ok(digest.iter().fold(String::with_capacity(64), |mut s, b| {
+/// SHA-256 as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
-    }))
+    })
 }
 
 /// Opens the file with RTLD_NOW | RTLD_LOCAL: a missing symbol fails here rather than at some
@@ -120,17 +125,29 @@ impl Library {
     /// hands it the host's logger and reads its component list.
     pub fn load(path: &Path, pinned_sha256: Option<&str>) -> Result<Self, LoadError> {
         check_permissions(path)?;
-        let sha256 = sha256_file(path).map_err(|e| LoadError::Unreadable(path.into(), e))?;
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Unreadable(path.into(), e))?;
+        let sha256 = sha256_hex(&bytes);
         if let Some(expected) = pinned_sha256 {
             if !expected.eq_ignore_ascii_case(&sha256) {
-                let name = super::search_path::library_name(path).unwrap_or("?").to_string();
-                return Err(LoadError::Sha256 { path: path.into(), name, expected: expected.into(), found: sha256 });
+                let name = super::search_path::library_name(path)
+                    .unwrap_or("?")
+                    .to_string();
+                return Err(LoadError::Sha256 {
+                    path: path.into(),
+                    name,
+                    expected: expected.into(),
+                    found: sha256,
+                });
             }
         }
+        super::elf::check(&bytes).map_err(|m| LoadError::NotLoadable(path.into(), m))?;
+        drop(bytes);
         preopen(path)?;
         let header = lib_header_from_path(path).map_err(|e| match e {
             LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin(path.into()),
-            LibraryError::OpenError { err, .. } => LoadError::NotLoadable(path.into(), dl_message(&err.to_string(), path)),
+            LibraryError::OpenError { err, .. } => {
+                LoadError::NotLoadable(path.into(), dl_message(&err.to_string(), path))
+            }
             other => LoadError::Abi(path.into(), other.to_string()),
         })?;
         // SAFETY: the fingerprint getter is the first field of every fuzzaug root module, of
@@ -141,7 +158,10 @@ impl Library {
         let fingerprint = (unchecked.fingerprint())();
         let mismatches = BuildFingerprint::current().mismatches(&fingerprint);
         if !mismatches.is_empty() {
-            return Err(LoadError::Fingerprint { path: path.into(), details: describe(&mismatches) });
+            return Err(LoadError::Fingerprint {
+                path: path.into(),
+                details: describe(&mismatches),
+            });
         }
         let module = header
             .init_root_module::<PluginModRef>()
@@ -151,7 +171,13 @@ impl Library {
             .into_result()
             .map_err(|e| LoadError::Components(path.into(), e.to_string()))?
             .into_vec();
-        Ok(Self { path: path.into(), sha256, fingerprint, components, module })
+        Ok(Self {
+            path: path.into(),
+            sha256,
+            fingerprint,
+            components,
+            module,
+        })
     }
 
     /// The library's name: `shapes` for `libfuzzaug_shapes.so`.
@@ -162,7 +188,12 @@ impl Library {
 
 fn describe(m: &[Mismatch]) -> String {
     m.iter()
-        .map(|m| format!("\n  field `{}`: expected {}, found {}", m.field, m.expected, m.found))
+        .map(|m| {
+            format!(
+                "\n  field `{}`: expected {}, found {}",
+                m.field, m.expected, m.found
+            )
+        })
         .collect()
 }
 
@@ -171,6 +202,10 @@ fn first_lines(s: &str, n: usize) -> String {
     if lines.len() <= n {
         s.to_string()
     } else {
-        format!("{}\n  ... ({} more lines)", lines[..n].join("\n"), lines.len() - n)
+        format!(
+            "{}\n  ... ({} more lines)",
+            lines[..n].join("\n"),
+            lines.len() - n
+        )
     }
 }

@@ -6,7 +6,8 @@ use super::{
 };
 use abi_stable::std_types::{RResult, RStr};
 use fuzzaug_sdk::{
-    settings::did_you_mean, ComponentContext, ComponentInfo, ComponentKind, PluginError, StrategySetup,
+    settings::did_you_mean, ComponentContext, ComponentInfo, ComponentKind, PluginError,
+    StrategySetup,
 };
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -49,11 +50,16 @@ pub enum RegistryError {
 
 fn unknown_message(kind: &ComponentKind, name: &str, valid: &[String]) -> String {
     let names: Vec<&str> = valid.iter().map(String::as_str).collect();
-    let hint = did_you_mean(name, &names).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+    let hint = did_you_mean(name, &names)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default();
     if names.is_empty() {
         format!("unknown {kind} `{name}`: no {kind} component is loaded (check the plugin search path with `fuzzaug plugins`)")
     } else {
-        format!("unknown {kind} `{name}`; {hint}valid {kind} names: {}", names.join(", "))
+        format!(
+            "unknown {kind} `{name}`; {hint}valid {kind} names: {}",
+            names.join(", ")
+        )
     }
 }
 
@@ -66,14 +72,22 @@ pub struct Registry {
 
 impl Registry {
     /// Loads every library on `path`, checking `pins` (library name → SHA-256).
-    pub fn discover(path: &SearchPath, pins: &BTreeMap<String, String>) -> Result<Self, RegistryError> {
+    pub fn discover(
+        path: &SearchPath,
+        pins: &BTreeMap<String, String>,
+    ) -> Result<Self, RegistryError> {
         let files = path.libraries().map_err(RegistryError::SearchPath)?;
-        if let Some(missing) = pins.keys().find(|n| !files.iter().any(|f| library_name(f) == Some(n.as_str()))) {
+        if let Some(missing) = pins
+            .keys()
+            .find(|n| !files.iter().any(|f| library_name(f) == Some(n.as_str())))
+        {
             return Err(RegistryError::PinnedMissing(missing.clone()));
         }
         let mut libraries = Vec::with_capacity(files.len());
         for f in &files {
-            let pin = library_name(f).and_then(|n| pins.get(n)).map(String::as_str);
+            let pin = library_name(f)
+                .and_then(|n| pins.get(n))
+                .map(String::as_str);
             log::debug!("loading plugin {}", f.display());
             libraries.push(Library::load(f, pin)?);
         }
@@ -105,13 +119,21 @@ impl Registry {
 
     /// Every component with its library, sorted by kind then name.
     pub fn components(&self) -> Vec<(&ComponentInfo, &Library)> {
-        let mut all: Vec<_> = self.index.values().map(|&(l, c)| (&self.libraries[l].components[c], &self.libraries[l])).collect();
+        let mut all: Vec<_> = self
+            .index
+            .values()
+            .map(|&(l, c)| (&self.libraries[l].components[c], &self.libraries[l]))
+            .collect();
         all.sort_by(|a, b| (a.0.kind, a.0.name.as_str()).cmp(&(b.0.kind, b.0.name.as_str())));
         all
     }
 
     /// The component `name` of `kind`, or an error listing the valid names.
-    pub fn find(&self, kind: ComponentKind, name: &str) -> Result<(&ComponentInfo, &Library), RegistryError> {
+    pub fn find(
+        &self,
+        kind: ComponentKind,
+        name: &str,
+    ) -> Result<(&ComponentInfo, &Library), RegistryError> {
         match self.index.get(name) {
             Some(&(l, c)) if self.libraries[l].components[c].kind == kind => {
                 Ok((&self.libraries[l].components[c], &self.libraries[l]))
@@ -119,7 +141,12 @@ impl Registry {
             _ => Err(RegistryError::Unknown {
                 kind,
                 name: name.to_string(),
-                valid: self.components().iter().filter(|(c, _)| c.kind == kind).map(|(c, _)| c.name.to_string()).collect(),
+                valid: self
+                    .components()
+                    .iter()
+                    .filter(|(c, _)| c.kind == kind)
+                    .map(|(c, _)| c.name.to_string())
+                    .collect(),
             }),
         }
     }
@@ -133,7 +160,10 @@ impl Registry {
         wrap: impl FnOnce(O, Origin) -> T,
     ) -> Result<T, RegistryError> {
         let (_, lib) = self.find(kind, name)?;
-        let origin = Origin { component: name.to_string(), library: lib.path.clone() };
+        let origin = Origin {
+            component: name.to_string(),
+            library: lib.path.clone(),
+        };
         let text = toml::to_string(settings).map_err(|e| CallError {
             origin: origin.clone(),
             method: "new",
@@ -141,22 +171,61 @@ impl Registry {
         })?;
         match ctor(lib, name.into(), text.as_str().into()).into_result() {
             Ok(obj) => Ok(wrap(obj, origin)),
-            Err(error) => Err(CallError { origin, method: "new", error }.into()),
+            Err(error) => Err(CallError {
+                origin,
+                method: "new",
+                error,
+            }
+            .into()),
         }
     }
 
     /// Builds dataset `name` with its settings table.
-    pub fn dataset(&self, name: &str, settings: &toml::Table, ctx: &ComponentContext) -> Result<DatasetHandle, RegistryError> {
-        self.make(ComponentKind::Dataset, name, settings, |lib, n, s| (lib.module.new_dataset())(n, s, ctx), |obj, origin| DatasetHandle { obj, origin })
+    pub fn dataset(
+        &self,
+        name: &str,
+        settings: &toml::Table,
+        ctx: &ComponentContext,
+    ) -> Result<DatasetHandle, RegistryError> {
+        self.make(
+            ComponentKind::Dataset,
+            name,
+            settings,
+            |lib, n, s| (lib.module.new_dataset())(n, s, ctx),
+            |obj, origin| DatasetHandle { obj, origin },
+        )
     }
 
     /// Builds transform `name` with its settings table.
-    pub fn transform(&self, name: &str, settings: &toml::Table, ctx: &ComponentContext) -> Result<TransformHandle, RegistryError> {
-        self.make(ComponentKind::Transform, name, settings, |lib, n, s| (lib.module.new_transform())(n, s, ctx), |obj, origin| TransformHandle { obj, origin })
+    pub fn transform(
+        &self,
+        name: &str,
+        settings: &toml::Table,
+        ctx: &ComponentContext,
+    ) -> Result<TransformHandle, RegistryError> {
+        self.make(
+            ComponentKind::Transform,
+            name,
+            settings,
+            |lib, n, s| (lib.module.new_transform())(n, s, ctx),
+            |obj, origin| TransformHandle { obj, origin },
+        )
     }
 
     /// Builds strategy `name` for `setup`.
-    pub fn strategy(&self, name: &str, settings: &toml::Table, ctx: &ComponentContext, setup: &StrategySetup) -> Result<StrategyHandle, RegistryError> {
-        self.make(ComponentKind::Strategy, name, settings, |lib, n, s| (lib.module.new_strategy())(n, s, ctx, setup), |obj, origin| StrategyHandle { obj, origin })
+    pub fn strategy(
+        &self,
+        name: &str,
+        settings: &toml::Table,
+        ctx: &ComponentContext,
+        setup: &StrategySetup,
+    ) -> Result<StrategyHandle, RegistryError> {
+        self.make(
+            ComponentKind::Strategy,
+            name,
+            settings,
+            |lib, n, s| (lib.module.new_strategy())(n, s, ctx, setup),
+            |obj, origin| StrategyHandle { obj, origin },
+        )
     }
 }

@@ -27,7 +27,10 @@ impl SearchPath {
                 me.push(d, PLUGIN_PATH_ENV);
             }
         }
-        if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+        if let Some(dir) = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf))
+        {
             me.push(dir, "the fuzzaug executable's folder");
         }
         me
@@ -52,10 +55,18 @@ impl SearchPath {
             let entries = match std::fs::read_dir(dir) {
                 Ok(e) => e,
                 Err(e) if origin == PLUGIN_PATH_ENV => {
-                    log::warn!("skipping plugin folder {} from {origin}: {e}", dir.display());
+                    log::warn!(
+                        "skipping plugin folder {} from {origin}: {e}",
+                        dir.display()
+                    );
                     continue;
                 }
-                Err(e) => return Err(format!("plugin folder {} (from {origin}) cannot be read: {e}", dir.display())),
+                Err(e) => {
+                    return Err(format!(
+                        "plugin folder {} (from {origin}) cannot be read: {e}",
+                        dir.display()
+                    ))
+                }
             };
             let mut found: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
@@ -64,7 +75,9 @@ impl SearchPath {
                 .collect();
             found.sort();
             for p in found {
-                let canonical = p.canonicalize().map_err(|e| format!("{}: {e}", p.display()))?;
+                let canonical = p
+                    .canonicalize()
+                    .map_err(|e| format!("{}: {e}", p.display()))?;
                 if !out.contains(&canonical) {
                     out.push(canonical);
                 }
@@ -76,14 +89,17 @@ impl SearchPath {
 
 /// `libfuzzaug_<name>.so`.
 pub fn is_plugin_file_name(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("libfuzzaug_") && n.ends_with(".so") && n.len() > "libfuzzaug_.so".len())
+    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n.starts_with("libfuzzaug_") && n.ends_with(".so") && n.len() > "libfuzzaug_.so".len()
+    })
 }
 
 /// The library name of a plugin file: `sensei` for `libfuzzaug_sensei.so`.
 pub fn library_name(p: &Path) -> Option<&str> {
-    p.file_name()?.to_str()?.strip_prefix("libfuzzaug_")?.strip_suffix(".so")
+    p.file_name()?
+        .to_str()?
+        .strip_prefix("libfuzzaug_")?
+        .strip_suffix(".so")
 }
 
 #[cfg(test)]
@@ -94,16 +110,29 @@ mod tests {
     fn finds_dedups_and_orders() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        for n in ["libfuzzaug_b.so", "libfuzzaug_a.so", "libother.so", "libfuzzaug_.so", "libfuzzaug_c.so.bak"] {
+        for n in [
+            "libfuzzaug_b.so",
+            "libfuzzaug_a.so",
+            "libother.so",
+            "libfuzzaug_.so",
+            "libfuzzaug_c.so.bak",
+        ] {
             std::fs::write(a.path().join(n), b"").unwrap();
         }
-        std::os::unix::fs::symlink(a.path().join("libfuzzaug_a.so"), b.path().join("libfuzzaug_z.so")).unwrap();
+        std::os::unix::fs::symlink(
+            a.path().join("libfuzzaug_a.so"),
+            b.path().join("libfuzzaug_z.so"),
+        )
+        .unwrap();
         let mut sp = SearchPath::default();
         sp.push(a.path().into(), "--plugin-dir");
         sp.push(b.path().into(), "--plugin-dir");
         sp.push(a.path().into(), "--plugin-dir");
         let libs = sp.libraries().unwrap();
-        let names: Vec<_> = libs.iter().map(|p| library_name(p).unwrap().to_string()).collect();
+        let names: Vec<_> = libs
+            .iter()
+            .map(|p| library_name(p).unwrap().to_string())
+            .collect();
         assert_eq!(names, ["a", "b"]);
     }
 
@@ -112,6 +141,11 @@ mod tests {
         let mut sp = SearchPath::default();
         sp.push("/nonexistent/plugins".into(), "--plugin-dir");
         let e = sp.libraries().unwrap_err();
-        assert!(e.starts_with("plugin folder /nonexistent/plugins (from --plugin-dir) cannot be read: "), "{e}");
+        assert!(
+            e.starts_with(
+                "plugin folder /nonexistent/plugins (from --plugin-dir) cannot be read: "
+            ),
+            "{e}"
+        );
     }
 }

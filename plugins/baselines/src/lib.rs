@@ -11,23 +11,37 @@ pub struct Standard {
 impl Standard {
     /// A standard strategy for the given gene space.
     pub fn new(setup: &StrategySetup) -> Self {
-        Self { identity: setup.genes.iter().map(|g| g.identity).collect(), batch: 0 }
+        Self {
+            identity: setup.genes.iter().map(|g| g.identity).collect(),
+            batch: 0,
+        }
     }
 
     fn identities(&self, n: usize) -> Vec<f64> {
-        self.identity.iter().copied().cycle().take(n * self.identity.len()).collect()
+        self.identity
+            .iter()
+            .copied()
+            .cycle()
+            .take(n * self.identity.len())
+            .collect()
     }
 }
 
 impl Strategy for Standard {
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
         self.batch = samples.len();
-        Ok(Proposal { counts: vec![0; samples.len()].into(), genes: RVec::new() })
+        Ok(Proposal {
+            counts: vec![0; samples.len()].into(),
+            genes: RVec::new(),
+        })
     }
 
     fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
         if !fitness.is_empty() {
-            return Err(PluginError::new(format!("`standard` proposes no candidates, but got {} scores", fitness.len())));
+            return Err(PluginError::new(format!(
+                "`standard` proposes no candidates, but got {} scores",
+                fitness.len()
+            )));
         }
         Ok(self.identities(self.batch))
     }
@@ -40,7 +54,10 @@ impl Strategy for Standard {
         if state.is_empty() {
             Ok(())
         } else {
-            Err(PluginError::new(format!("`standard` keeps no state, but the checkpoint holds {} bytes for it", state.len())))
+            Err(PluginError::new(format!(
+                "`standard` keeps no state, but the checkpoint holds {} bytes for it",
+                state.len()
+            )))
         }
     }
 
@@ -74,7 +91,11 @@ mod tests {
             mutation_step: 1.0,
             low_loss_mutation_step: 1.0,
         };
-        StrategySetup { genes: vec![gene("rotation", 0.0), gene("zoom", 1.0)].into(), num_samples: 10, num_classes: 3 }
+        StrategySetup {
+            genes: vec![gene("rotation", 0.0), gene("zoom", 1.0)].into(),
+            num_samples: 10,
+            num_classes: 3,
+        }
     }
 
     #[test]
@@ -83,7 +104,10 @@ mod tests {
         let p = s.propose(&[4, 7, 9]).unwrap();
         assert_eq!(p.counts.as_slice(), &[0, 0, 0]);
         assert!(p.genes.is_empty());
-        assert_eq!(s.select(&[], &[]).unwrap(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
+        assert_eq!(
+            s.select(&[], &[]).unwrap(),
+            vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
+        );
         assert_eq!(s.incumbents(&[1]).unwrap(), vec![0.0, 1.0]);
     }
 
@@ -91,8 +115,14 @@ mod tests {
     fn refuses_scores_and_foreign_state() {
         let mut s = Standard::new(&setup());
         s.propose(&[1]).unwrap();
-        assert_eq!(s.select(&[0.5], &[true]).unwrap_err().message, "`standard` proposes no candidates, but got 1 scores");
+        assert_eq!(
+            s.select(&[0.5], &[true]).unwrap_err().message,
+            "`standard` proposes no candidates, but got 1 scores"
+        );
         assert!(s.save_state().unwrap().is_empty());
-        assert_eq!(s.load_state(&[1, 2]).unwrap_err().message, "`standard` keeps no state, but the checkpoint holds 2 bytes for it");
+        assert_eq!(
+            s.load_state(&[1, 2]).unwrap_err().message,
+            "`standard` keeps no state, but the checkpoint holds 2 bytes for it"
+        );
     }
 }

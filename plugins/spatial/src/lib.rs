@@ -22,7 +22,10 @@ impl Transform for Rotation {
     }
 
     fn matrices(&self, values: &[f64], _height: u32, _width: u32) -> Result<Vec<f32>, PluginError> {
-        Ok(values.iter().flat_map(|&deg| rotation_matrix(deg)).collect())
+        Ok(values
+            .iter()
+            .flat_map(|&deg| rotation_matrix(deg))
+            .collect())
     }
 }
 

@@ -28,15 +28,19 @@ pub enum Cuda {
 pub fn libtorch_lib_dir() -> Option<PathBuf> {
     ["DEP_TCH_LIBTORCH_LIB", "DEP_FUZZAUG_SDK_LIBTORCH_LIB"]
         .into_iter()
-        .find_map(|k| std::env::var_os(k))
+        .find_map(std::env::var_os)
         .map(PathBuf::from)
 }
 
-/// Emits the link arguments; a no-op (with a cargo warning) when no libtorch folder is known.
+/// Emits the link arguments. Without a known libtorch folder it does nothing: silently for
+/// [`Cuda::Never`] (a plugin whose SDK links no libtorch), with a cargo warning otherwise.
 pub fn link_libtorch(cuda: Cuda) {
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     println!("cargo:rerun-if-env-changed=DEP_FUZZAUG_SDK_LIBTORCH_LIB");
     let Some(dir) = libtorch_lib_dir() else {
+        if cuda == Cuda::Never {
+            return;
+        }
         println!("cargo:warning=fuzzaug-build: no libtorch folder known (depend on torch-sys or on fuzzaug-sdk with feature `tensor`)");
         return;
     };
