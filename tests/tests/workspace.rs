@@ -8,7 +8,9 @@ fn read(rel: &str) -> String {
 
 /// The `-p` package names of a Makefile variable (continuation lines included).
 fn group(makefile: &str, var: &str) -> Vec<String> {
-    let start = makefile.find(&format!("{var} :=")).unwrap_or_else(|| panic!("{var} missing from the Makefile"));
+    let start = makefile
+        .find(&format!("{var} :="))
+        .unwrap_or_else(|| panic!("{var} missing from the Makefile"));
     let mut text = String::new();
     for line in makefile[start..].lines() {
         text.push_str(line.trim_end_matches('\\'));
@@ -16,7 +18,11 @@ fn group(makefile: &str, var: &str) -> Vec<String> {
             break;
         }
     }
-    text.split_whitespace().skip_while(|w| *w != "-p").filter(|w| *w != "-p").map(str::to_string).collect()
+    text.split_whitespace()
+        .skip_while(|w| *w != "-p")
+        .filter(|w| *w != "-p")
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -27,12 +33,23 @@ fn every_member_is_in_a_make_group() {
     let torch = group(&makefile, "TORCH_PKGS");
     let plain = group(&makefile, "PLAIN_PKGS");
     for m in members {
-        let manifest: toml::Table = read(&format!("{}/Cargo.toml", m.as_str().unwrap())).parse().unwrap();
+        let manifest: toml::Table = read(&format!("{}/Cargo.toml", m.as_str().unwrap()))
+            .parse()
+            .unwrap();
         let name = manifest["package"]["name"].as_str().unwrap().to_string();
-        assert!(torch.contains(&name) || plain.contains(&name), "workspace member {name} is in neither TORCH_PKGS nor PLAIN_PKGS of the Makefile");
-        let deps = manifest.get("dependencies").map(|d| d.to_string()).unwrap_or_default();
+        assert!(
+            torch.contains(&name) || plain.contains(&name),
+            "workspace member {name} is in neither TORCH_PKGS nor PLAIN_PKGS of the Makefile"
+        );
+        let deps = manifest
+            .get("dependencies")
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         if plain.contains(&name) && name != "fuzzaug-sdk" {
-            assert!(!deps.contains("tensor") && !deps.contains("tch"), "{name} is in PLAIN_PKGS but links libtorch");
+            assert!(
+                !deps.contains("tensor") && !deps.contains("tch"),
+                "{name} is in PLAIN_PKGS but links libtorch"
+            );
         }
     }
 }
@@ -45,6 +62,10 @@ fn pins_of_the_design_hold() {
     assert_eq!(deps["torch-sys"].as_str(), Some("=0.24.0"));
     assert_eq!(deps["abi_stable"].as_str(), Some("=0.11.3"));
     for profile in ["release", "dev"] {
-        assert_eq!(root["profile"][profile]["panic"].as_str(), Some("unwind"), "profile.{profile}.panic");
+        assert_eq!(
+            root["profile"][profile]["panic"].as_str(),
+            Some("unwind"),
+            "profile.{profile}.panic"
+        );
     }
 }

@@ -30,7 +30,11 @@ pub struct CallError {
 impl CallError {
     /// An error of `method` of the component at `origin`.
     pub fn new(origin: &Origin, method: &'static str, error: PluginError) -> Self {
-        Self { origin: Box::new(origin.clone()), method, error: Box::new(error) }
+        Self {
+            origin: Box::new(origin.clone()),
+            method,
+            error: Box::new(error),
+        }
     }
 }
 
@@ -57,11 +61,8 @@ fn call<T>(
     method: &'static str,
     r: RResult<T, PluginError>,
 ) -> Result<T, CallError> {
-    r.into_result().map_err(|error| CallError {
-        origin: origin.clone(),
-        method,
-        error,
-    })
+    r.into_result()
+        .map_err(|error| CallError::new(origin, method, error))
 }
 
 /// A dataset component instance.

@@ -164,19 +164,13 @@ impl Registry {
             component: name.to_string(),
             library: lib.path.clone(),
         };
-        let text = toml::to_string(settings).map_err(|e| CallError {
-            origin: origin.clone(),
-            method: "new",
-            error: PluginError::new(format!("settings cannot be written as TOML: {e}")),
+        let text = toml::to_string(settings).map_err(|e| {
+            let msg = format!("settings cannot be written as TOML: {e}");
+            CallError::new(&origin, "new", PluginError::new(msg))
         })?;
         match ctor(lib, name.into(), text.as_str().into()).into_result() {
             Ok(obj) => Ok(wrap(obj, origin)),
-            Err(error) => Err(CallError {
-                origin,
-                method: "new",
-                error,
-            }
-            .into()),
+            Err(error) => Err(CallError::new(&origin, "new", error).into()),
         }
     }
 
