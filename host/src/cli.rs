@@ -67,6 +67,7 @@ pub struct RunArgs {
     /// Config files (or folders of them), run one after another.
     #[arg(required = true)]
     pub configs: Vec<PathBuf>,
+    /// `--set` overrides.
     #[command(flatten)]
     pub overrides: Overrides,
     /// Continue from the run directory's last checkpoint.
@@ -88,6 +89,7 @@ pub struct EvalArgs {
     /// The checkpoint file.
     #[arg(long)]
     pub checkpoint: PathBuf,
+    /// `--set` overrides.
     #[command(flatten)]
     pub overrides: Overrides,
 }
@@ -97,6 +99,7 @@ pub struct EvalArgs {
 pub struct CheckArgs {
     /// The config file.
     pub config: PathBuf,
+    /// `--set` overrides.
     #[command(flatten)]
     pub overrides: Overrides,
 }
@@ -144,6 +147,7 @@ pub struct PreviewArgs {
     /// The PNG to write.
     #[arg(long)]
     pub out: PathBuf,
+    /// `--set` overrides.
     #[command(flatten)]
     pub overrides: Overrides,
 }

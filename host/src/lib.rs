@@ -1,5 +1,7 @@
 //! fuzzaug, the host: the CLI, config, plugin registry and (in later modules) the data,
 //! augmentation, model, training, evaluation and report code that drives libtorch.
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod commands;
 pub mod config;

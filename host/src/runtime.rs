@@ -48,7 +48,12 @@ pub fn check_libtorch() -> Result<(), String> {
         log::debug!("libtorch in {} has no version file", dir.display());
         return Ok(());
     };
-    let built = built_libtorch();
+    compare_libtorch(&dir, &found, &built_libtorch())
+}
+
+/// The start-up check's decision: the loaded version must equal the built one exactly (the
+/// CUDA suffix included: a CPU-only libtorch silently loses the GPU).
+pub fn compare_libtorch(dir: &Path, found: &str, built: &str) -> Result<(), String> {
     if found == built {
         return Ok(());
     }
@@ -90,6 +95,13 @@ mod tests {
         );
         assert!(built_libtorch().starts_with("2.11.0"));
         check_libtorch().unwrap();
+    }
+
+    #[test]
+    fn a_different_libtorch_is_refused_with_both_versions() {
+        assert!(compare_libtorch(Path::new("/x/lib"), "2.11.0+cu130", "2.11.0+cu130").is_ok());
+        let e = compare_libtorch(Path::new("/x/lib"), "2.11.0+cpu", "2.11.0+cu130").unwrap_err();
+        assert!(e.starts_with("libtorch 2.11.0+cpu was loaded from /x/lib, but this fuzzaug was built against libtorch 2.11.0+cu130. Unset LD_LIBRARY_PATH"), "{e}");
     }
 
     #[test]

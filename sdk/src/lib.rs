@@ -43,6 +43,7 @@
 
 // abi_stable's `#[sabi_trait]` expands to impls the lint misreads as non-local.
 #![allow(non_local_definitions)]
+#![warn(missing_docs)]
 
 pub mod component;
 pub mod dataset;

@@ -158,11 +158,16 @@ pub fn fuzzaug(args: &[&str]) -> Run {
 
 /// Like [`fuzzaug`], in working directory `cwd`.
 pub fn fuzzaug_in(args: &[&str], cwd: Option<&Path>) -> Run {
+    fuzzaug_with(args, cwd, "warn")
+}
+
+/// Like [`fuzzaug_in`], with `RUST_LOG` set to `log`.
+pub fn fuzzaug_with(args: &[&str], cwd: Option<&Path>, log: &str) -> Run {
     let mut cmd = Command::new(fuzzaug_bin());
     cmd.args(args)
         .env_remove("LD_LIBRARY_PATH")
         .env_remove("FUZZAUG_PLUGIN_PATH")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", log);
     if let Some(d) = cwd {
         cmd.current_dir(d);
     }

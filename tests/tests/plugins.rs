@@ -2,7 +2,7 @@
 //! refused, each with its message and a clean exit.
 use fuzzaug::plugins::{Library, Registry, RegistryError, SearchPath};
 use fuzzaug_sdk::{ComponentContext, Split};
-use fuzzaug_tests::{fixture, foreign_shared_library, fuzzaug, plugin, Scratch};
+use fuzzaug_tests::{fixture, foreign_shared_library, fuzzaug, fuzzaug_with, plugin, Scratch};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 
@@ -225,6 +225,43 @@ fn a_panicking_plugin_method_is_reported_through_the_cli() {
             path.display()
         )),
         "{err}"
+    );
+}
+
+#[test]
+fn plugin_log_records_reach_the_host_logger() {
+    let dir = Scratch::new();
+    dir.add(&fixture("panicky"), "libfuzzaug_panicky.so");
+    let cfg = dir.write(
+        "c.toml",
+        "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"info\"\n",
+    );
+    let args = [
+        "check",
+        cfg.to_str().unwrap(),
+        "--plugin-dir",
+        dir.path().to_str().unwrap(),
+    ];
+    let out = fuzzaug_with(&args, None, "debug");
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr
+            .contains("panicky dataset built; it will panic in `info`"),
+        "{}",
+        out.stderr
+    );
+    // The SDK's panic hook logs the panic at debug level instead of printing to stderr itself.
+    assert!(
+        out.stderr
+            .contains("plugin panic: deliberate panic in info"),
+        "{}",
+        out.stderr
+    );
+    let quiet = fuzzaug_with(&args, None, "warn");
+    assert!(
+        !quiet.stderr.contains("panicky dataset built"),
+        "{}",
+        quiet.stderr
     );
 }
 

@@ -49,8 +49,11 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         OptimizerConfig::Adamw { lr, .. } => format!("adamw lr {lr}"),
     };
     println!(
-        "  train     {} epochs, batch {}, {opt}, {:?}, device {}",
-        c.train.epochs, c.train.batch_size, c.train.precision, c.device
+        "  train     {} epochs, batch {}, {opt}, {}, device {}",
+        c.train.epochs,
+        c.train.batch_size,
+        c.train.precision.as_str(),
+        c.device
     );
     Ok(0)
 }

@@ -26,7 +26,8 @@ fn apply(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), String> {
         .split_last()
         .expect("parse_override rejects empty keys");
     let mut table: &mut Table = doc.as_table_mut();
-    for part in parents {
+    let mut i = 0;
+    while let Some(&part) = parents.get(i) {
         let item = table.entry(part).or_insert_with(|| {
             let mut t = Table::new();
             t.set_implicit(true);
@@ -36,9 +37,21 @@ fn apply(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), String> {
             let owned = std::mem::take(inline);
             *item = Item::Table(owned.into_table());
         }
+        if item.is_array_of_tables() {
+            let list = item.as_array_of_tables_mut().expect("checked above");
+            // `[[transforms]]` entries are addressed by index: transforms.0.range
+            let n = list.len();
+            let entry = parents.get(i + 1).and_then(|s| s.parse::<usize>().ok());
+            table = entry.and_then(|e| list.get_mut(e)).ok_or_else(|| {
+                format!("`--set {key}`: `{part}` is a list of {n} tables; address an entry by its index 0..{n}, e.g. {part}.0.<key>")
+            })?;
+            i += 2;
+            continue;
+        }
         table = item
             .as_table_mut()
             .ok_or_else(|| format!("`--set {key}`: `{part}` is not a table in the config"))?;
+        i += 1;
     }
     table.insert(last, Item::Value(value));
     Ok(())
@@ -117,6 +130,15 @@ mod tests {
             s.overrides[0],
             ("train.epochs".to_string(), "7".to_string())
         );
+    }
+
+    #[test]
+    fn overrides_reach_into_lists_of_tables() {
+        let f = write("name = \"a\"\n[[transforms]]\nname = \"rotation\"\nrange = [-30, 30]\n");
+        let (c, _) = load(f.path(), &["transforms.0.range=[-10, 10]".to_string()]).unwrap();
+        assert_eq!(c.transforms[0].range, Some([-10.0, 10.0]));
+        let e = load(f.path(), &["transforms.3.step=1".to_string()]).unwrap_err();
+        assert_eq!(e.message, "`--set transforms.3.step`: `transforms` is a list of 1 tables; address an entry by its index 0..1, e.g. transforms.0.<key>");
     }
 
     #[test]

@@ -122,6 +122,16 @@ pub enum Precision {
     Bf16,
 }
 
+impl Precision {
+    /// `fp32` or `bf16`, as in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fp32 => "fp32",
+            Self::Bf16 => "bf16",
+        }
+    }
+}
+
 /// `train.optimizer`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]

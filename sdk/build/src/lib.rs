@@ -13,6 +13,8 @@
 //!
 //! The folder comes from `DEP_TCH_LIBTORCH_LIB` (crates depending on `torch-sys` directly) or
 //! `DEP_FUZZAUG_SDK_LIBTORCH_LIB` (crates depending on `fuzzaug-sdk` with its `tensor` feature).
+#![warn(missing_docs)]
+
 use std::path::PathBuf;
 
 /// Whether to force-link libtorch's CUDA library.
