@@ -225,6 +225,7 @@ mod tests {
     use super::*;
     use fuzzaug_sdk::TransformKind;
 
+    /// A made-up geometric gene: limits ±180, default range ±30 by 1, identity 0.
     fn rotation() -> TransformInfo {
         TransformInfo {
             gene: "rotation".into(),
@@ -234,8 +235,8 @@ mod tests {
             default_range: [-30.0, 30.0],
             identity: 0.0,
             default_step: Some(1.0).into(),
-            mutation_step: 6.0,
-            low_loss_mutation_step: 12.0,
+            mutation_step: 1.0,
+            low_loss_mutation_step: 2.0,
         }
     }
 

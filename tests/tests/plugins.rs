@@ -2,9 +2,9 @@
 //! refused, each with its message and a clean exit.
 use fuzzaug::plugins::{Library, Registry, RegistryError, SearchPath};
 use fuzzaug_sdk::{ComponentContext, Split};
-use fuzzaug_tests::{fixture, foreign_shared_library, fuzzaug, fuzzaug_with, plugin, Scratch};
+use fuzzaug_tests::{fixture, foreign_shared_library, fuzzaug, fuzzaug_with, plugin, Run, Scratch};
 use serde_json::Value;
-use std::os::unix::fs::PermissionsExt;
+use std::{os::unix::fs::PermissionsExt, path::PathBuf};
 
 #[test]
 fn plugins_json_lists_the_bundled_components_with_their_libraries() {
@@ -46,13 +46,18 @@ fn plugins_text_listing_names_kind_and_library() {
     assert!(text.contains("libfuzzaug_spatial.so"), "{text}");
 }
 
+/// `fuzzaug plugins --plugin-dir DIR`, which must fail cleanly; its stderr.
+fn list_failing(dir: &Scratch) -> String {
+    fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
+        .fails()
+        .to_string()
+}
+
 #[test]
 fn a_shared_library_that_is_not_a_plugin_is_refused() {
     let dir = Scratch::new();
     let f = dir.add(&foreign_shared_library(), "libfuzzaug_x.so");
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
-        .fails()
-        .to_string();
+    let err = list_failing(&dir);
     let path = f.canonicalize().unwrap();
     assert!(
         err.contains(&format!(
@@ -74,13 +79,11 @@ fn a_truncated_plugin_is_refused() {
         .unwrap()
         .set_len(len / 3)
         .unwrap();
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
-        .fails()
-        .to_string();
+    let err = list_failing(&dir);
     let path = f.canonicalize().unwrap();
     assert!(
         err.contains(&format!(
-            "{}: not a loadable shared library: ",
+            "{}: not a loadable shared library: truncated file: its ",
             path.display()
         )),
         "{err}"
@@ -92,9 +95,7 @@ fn an_empty_plugin_file_is_refused() {
     let dir = Scratch::new();
     let f = dir.write("libfuzzaug_empty.so", "");
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
-        .fails()
-        .to_string();
+    let err = list_failing(&dir);
     assert!(
         err.contains("libfuzzaug_empty.so: not a loadable shared library: "),
         "{err}"
@@ -105,9 +106,7 @@ fn an_empty_plugin_file_is_refused() {
 fn a_plugin_with_a_wrong_fingerprint_is_refused_naming_each_field() {
     let dir = Scratch::new();
     let f = dir.add(&fixture("bad_fingerprint"), "libfuzzaug_stale.so");
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
-        .fails()
-        .to_string();
+    let err = list_failing(&dir);
     let path = f.canonicalize().unwrap();
     assert!(
         err.contains(&format!(
@@ -138,9 +137,7 @@ fn a_plugin_with_a_wrong_fingerprint_is_refused_naming_each_field() {
 fn two_libraries_offering_one_component_are_refused_naming_both() {
     let dir = Scratch::new();
     let copy = dir.add(&plugin("spatial"), "libfuzzaug_spatial2.so");
-    let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
-        .fails()
-        .to_string();
+    let err = list_failing(&dir);
     let a = copy.canonicalize().unwrap();
     let b = plugin("spatial").canonicalize().unwrap();
     assert!(
@@ -177,9 +174,7 @@ fn group_or_world_writable_plugins_are_refused() {
         let dir = Scratch::new();
         let f = dir.add(&plugin("baselines"), "libfuzzaug_open.so");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
-        let err = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()])
-            .fails()
-            .to_string();
+        let err = list_failing(&dir);
         let path = f.canonicalize().unwrap();
         assert!(
             err.contains(&format!(
@@ -202,47 +197,36 @@ fn a_missing_plugin_dir_is_an_error() {
     );
 }
 
-#[test]
-fn a_panicking_plugin_method_is_reported_through_the_cli() {
+/// `fuzzaug check` on a config using the `panicky` fixture, panicking in `panic_in`, with
+/// `RUST_LOG=log`. Returns the run and the canonical path of the plugin file.
+fn check_panicky(panic_in: &str, log: &str) -> (Run, PathBuf) {
     let dir = Scratch::new();
     let lib = dir.add(&fixture("panicky"), "libfuzzaug_panicky.so");
-    let cfg = dir.write(
-        "c.toml",
-        "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"info\"\n",
-    );
-    let err = fuzzaug(&[
-        "check",
-        cfg.to_str().unwrap(),
-        "--plugin-dir",
-        dir.path().to_str().unwrap(),
-    ])
-    .fails()
-    .to_string();
-    let path = lib.canonicalize().unwrap();
-    assert!(
-        err.contains(&format!(
-            "plugin {}: `panicky` panicked in `info`: deliberate panic in info (at ",
-            path.display()
-        )),
-        "{err}"
-    );
-}
-
-#[test]
-fn plugin_log_records_reach_the_host_logger() {
-    let dir = Scratch::new();
-    dir.add(&fixture("panicky"), "libfuzzaug_panicky.so");
-    let cfg = dir.write(
-        "c.toml",
-        "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"info\"\n",
-    );
+    let text = format!("name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"{panic_in}\"\n");
+    let cfg = dir.write("c.toml", &text);
     let args = [
         "check",
         cfg.to_str().unwrap(),
         "--plugin-dir",
         dir.path().to_str().unwrap(),
     ];
-    let out = fuzzaug_with(&args, None, "debug");
+    (fuzzaug_with(&args, None, log), lib.canonicalize().unwrap())
+}
+
+#[test]
+fn a_panicking_plugin_method_is_reported_through_the_cli() {
+    let (run, lib) = check_panicky("info", "warn");
+    let err = run.fails();
+    let expected = format!(
+        "plugin {}: `panicky` panicked in `info`: deliberate panic in info (at ",
+        lib.display()
+    );
+    assert!(err.contains(&expected), "{err}");
+}
+
+#[test]
+fn plugin_log_records_reach_the_host_logger() {
+    let (out, _) = check_panicky("info", "debug");
     assert_eq!(out.code, Some(1));
     assert!(
         out.stderr
@@ -257,7 +241,7 @@ fn plugin_log_records_reach_the_host_logger() {
         "{}",
         out.stderr
     );
-    let quiet = fuzzaug_with(&args, None, "warn");
+    let (quiet, _) = check_panicky("info", "warn");
     assert!(
         !quiet.stderr.contains("panicky dataset built"),
         "{}",
@@ -267,20 +251,8 @@ fn plugin_log_records_reach_the_host_logger() {
 
 #[test]
 fn a_panic_in_a_constructor_is_reported() {
-    let dir = Scratch::new();
-    dir.add(&fixture("panicky"), "libfuzzaug_panicky.so");
-    let cfg = dir.write(
-        "c.toml",
-        "name = \"p\"\n[dataset]\nname = \"panicky\"\npanic_in = \"new\"\n",
-    );
-    let err = fuzzaug(&[
-        "check",
-        cfg.to_str().unwrap(),
-        "--plugin-dir",
-        dir.path().to_str().unwrap(),
-    ])
-    .fails()
-    .to_string();
+    let (run, _) = check_panicky("new", "warn");
+    let err = run.fails();
     assert!(
         err.contains("`panicky` panicked in `new`: deliberate panic in new"),
         "{err}"
