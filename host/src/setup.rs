@@ -36,6 +36,8 @@ pub struct Components {
     pub dataset: DatasetHandle,
     /// Its metadata.
     pub dataset_info: DatasetInfo,
+    /// Per-channel normalisation (mean, std) on the 0..1 scale: the dataset's, or the config's.
+    pub normalization: (Vec<f32>, Vec<f32>),
     /// The genes, in chromosome order.
     pub genes: Vec<Gene>,
     /// The strategy.
@@ -57,20 +59,30 @@ impl Experiment {
         overrides: &Overrides,
         cli_plugin_dirs: &[PathBuf],
     ) -> anyhow::Result<Self> {
+        Self::load_in(path, overrides, |config_dirs| {
+            SearchPath::standard(cli_plugin_dirs, config_dirs)
+        })
+    }
+
+    /// Like [`Experiment::load`], with the search path built by `search_path` from the
+    /// config's `plugin_dirs` (resolved against the config's folder); for embedders and tests
+    /// that must not search the executable's folder.
+    pub fn load_in(
+        path: &Path,
+        overrides: &Overrides,
+        search_path: impl FnOnce(&[PathBuf]) -> SearchPath,
+    ) -> anyhow::Result<Self> {
         let (config, source) = config::load(path, &overrides.set)?;
         config::validate(&config, &source)?;
         let dir = config_dir(path);
         let config_dirs: Vec<PathBuf> = config.plugin_dirs.iter().map(|d| dir.join(d)).collect();
-        let registry = Registry::discover(
-            &SearchPath::standard(cli_plugin_dirs, &config_dirs),
-            &config.plugins.sha256,
-        )
-        .map_err(|e| match e {
-            RegistryError::PinnedMissing(ref n) => {
-                anyhow::Error::new(source.error_at(&format!("plugins.sha256.{n}"), e.to_string()))
-            }
-            other => other.into(),
-        })?;
+        let registry = Registry::discover(&search_path(&config_dirs), &config.plugins.sha256)
+            .map_err(|e| match e {
+                RegistryError::PinnedMissing(ref n) => anyhow::Error::new(
+                    source.error_at(&format!("plugins.sha256.{n}"), e.to_string()),
+                ),
+                other => other.into(),
+            })?;
         Ok(Self {
             config,
             source,
@@ -124,6 +136,7 @@ impl Experiment {
             .dataset(&c.dataset.name, &c.dataset.settings, &ctx)
             .map_err(|e| self.located("dataset", e))?;
         let dataset_info = dataset.info()?;
+        let normalization = self.normalization(&dataset_info)?;
         let mut genes = Vec::with_capacity(c.transforms.len());
         for (i, t) in c.transforms.iter().enumerate() {
             let table = format!("transforms.{i}");
@@ -152,9 +165,54 @@ impl Experiment {
         Ok(Components {
             dataset,
             dataset_info,
+            normalization,
             genes,
             strategy,
         })
+    }
+}
+
+impl Experiment {
+    /// The dataset's mean and std, or the config's overrides, checked against its channels.
+    fn normalization(&self, info: &DatasetInfo) -> Result<(Vec<f32>, Vec<f32>), ConfigError> {
+        let c = info.channels as usize;
+        let pick =
+            |key: &str, own: &[f32], set: &Option<Vec<f32>>| -> Result<Vec<f32>, ConfigError> {
+                let v = set.clone().unwrap_or_else(|| own.to_vec());
+                let at = format!("dataset.{key}");
+                if v.len() != c {
+                    let from = if set.is_some() {
+                        "the config gives"
+                    } else {
+                        "the dataset reports"
+                    };
+                    return Err(self.source.error_at(
+                        &at,
+                        format!(
+                            "`{key}` needs one value per channel ({c}), but {from} {}",
+                            v.len()
+                        ),
+                    ));
+                }
+                if let Some(x) = v
+                    .iter()
+                    .find(|x| !x.is_finite() || (key == "std" && **x <= 0.0))
+                {
+                    return Err(self.source.error_at(
+                        &at,
+                        format!(
+                            "`{key}` values must be finite{}, got {x}",
+                            if key == "std" { " and positive" } else { "" }
+                        ),
+                    ));
+                }
+                Ok(v)
+            };
+        let d = &self.config.dataset;
+        Ok((
+            pick("mean", &info.mean, &d.mean)?,
+            pick("std", &info.std, &d.std)?,
+        ))
     }
 }
 

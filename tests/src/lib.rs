@@ -56,6 +56,20 @@ pub fn foreign_shared_library() -> PathBuf {
         .expect("libgcc_s is mapped into every Rust test binary")
 }
 
+/// Loads a config in-process with the built plugins of [`bin_dir`] only (a test binary's own
+/// folder, `target/release/deps`, holds copies that may be stale).
+pub fn experiment(config: &Path) -> anyhow::Result<fuzzaug::setup::Experiment> {
+    let overrides = fuzzaug::cli::Overrides::default();
+    fuzzaug::setup::Experiment::load_in(config, &overrides, |config_dirs| {
+        let mut path = fuzzaug::plugins::SearchPath::default();
+        for d in config_dirs {
+            path.push(d.clone(), "plugin_dirs in the config");
+        }
+        path.push(bin_dir(), "the built plugins");
+        path
+    })
+}
+
 /// A temporary folder to put plugin files in.
 pub struct Scratch {
     dir: tempfile::TempDir,

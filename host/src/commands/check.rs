@@ -20,6 +20,8 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         d.train_len,
         d.test_len
     );
+    let (mean, std) = &parts.normalization;
+    println!("  normalise mean {mean:?}, std {std:?} (0..1 scale)");
     println!("  model     {}", c.model.arch);
     for g in &parts.genes {
         let s = &g.spec;

@@ -31,7 +31,7 @@ pub struct Config {
     pub plugin_dirs: Vec<PathBuf>,
     /// The dataset component and its settings.
     #[serde(default = "default_dataset")]
-    pub dataset: ComponentConfig,
+    pub dataset: DatasetConfig,
     /// The network.
     #[serde(default)]
     pub model: ModelConfig,
@@ -57,6 +57,23 @@ pub struct Config {
 pub struct ComponentConfig {
     /// The component's name.
     pub name: String,
+    /// Every other key, handed to the plugin as TOML.
+    #[serde(flatten)]
+    pub settings: toml::Table,
+}
+
+/// `[dataset]`: the component's name, an optional normalisation override (the host's), the
+/// rest goes to the plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetConfig {
+    /// The component's name.
+    pub name: String,
+    /// Per-channel mean on the 0..1 scale, replacing the dataset's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Vec<f32>>,
+    /// Per-channel standard deviation on the 0..1 scale, replacing the dataset's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<Vec<f32>>,
     /// Every other key, handed to the plugin as TOML.
     #[serde(flatten)]
     pub settings: toml::Table,
@@ -284,9 +301,11 @@ fn default_device() -> String {
 fn default_output_dir() -> PathBuf {
     "runs".into()
 }
-fn default_dataset() -> ComponentConfig {
-    ComponentConfig {
+fn default_dataset() -> DatasetConfig {
+    DatasetConfig {
         name: "shapes".into(),
+        mean: None,
+        std: None,
         settings: toml::Table::new(),
     }
 }
