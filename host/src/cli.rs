@@ -168,12 +168,18 @@ pub struct CompareArgs {
 pub struct FetchArgs {
     /// cifar10, cifar100, mnist or fashion-mnist.
     pub dataset: String,
-    /// Where to unpack it.
+    /// Where to put it (created if needed).
     #[arg(long)]
     pub dir: PathBuf,
-    /// Base URL replacing the official one.
-    #[arg(long)]
+    /// Base URL replacing the official one (the file names are appended).
+    #[arg(long, value_name = "URL")]
     pub mirror: Option<String>,
+    /// Expect this SHA-256 for FILE instead of the pinned one (for mirrors that repackage).
+    #[arg(long = "sha256", value_name = "FILE=HEX")]
+    pub sha256: Vec<String>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `fuzzaug bench`.

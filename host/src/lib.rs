@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod fetch;
 pub mod models;
 pub mod plugins;
 pub mod runtime;

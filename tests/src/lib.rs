@@ -3,6 +3,8 @@
 //!
 //! The tests use what `make build` produced in `target/release/` (or `$FUZZAUG_BIN_DIR`), so
 //! that they exercise the very files users run; `make test` builds first.
+pub mod http;
+
 use std::{
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},

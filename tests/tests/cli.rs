@@ -167,7 +167,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         &["eval", "x.toml", "--checkpoint", "c"],
         &["preview", "x.toml", "--out", "p.png"],
         &["compare", "r", "--out", "o"],
-        &["fetch", "cifar10", "--dir", "d"],
         &["bench"],
     ] {
         let out = fuzzaug(args);

@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 mod check;
+mod fetch;
 mod plugins;
 mod version;
 
@@ -28,7 +29,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Eval(_) => pending("eval", 4),
         Command::Preview(_) => pending("preview", 5),
         Command::Compare(_) => pending("compare", 7),
-        Command::Fetch(_) => pending("fetch", 3),
+        Command::Fetch(args) => fetch::run(&args),
         Command::Bench(_) => pending("bench", 8),
         Command::NewPlugin(_) => pending("new-plugin", 9),
         Command::Sweep(_) => pending("sweep", 10),

@@ -93,7 +93,11 @@ fn check_permissions(path: &Path) -> Result<(), LoadError> {
 
 /// SHA-256 as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    sha256_hex_of_digest(&Sha256::digest(bytes))
+}
+
+/// A digest as lower-case hex.
+pub fn sha256_hex_of_digest(digest: &[u8]) -> String {
     digest.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s

@@ -8,6 +8,6 @@ mod registry;
 mod search_path;
 
 pub use handles::{CallError, DatasetHandle, StrategyHandle, TransformHandle};
-pub use library::{Library, LoadError};
+pub use library::{sha256_hex, sha256_hex_of_digest, Library, LoadError};
 pub use registry::{Registry, RegistryError};
 pub use search_path::{SearchPath, PLUGIN_PATH_ENV};

@@ -1,0 +1,304 @@
+//! The `cifar10` and `cifar100` components: settings, loading, and the in-memory dataset.
+use crate::{
+    format::{self, Images, RecordFormat, CHANNELS, IMAGE_BYTES, SIDE},
+    source::{self, Layout, Member},
+};
+use fuzzaug_sdk::{
+    abi_stable::std_types::{RString, RVec},
+    Chunk, ComponentContext, Dataset, DatasetInfo, Param, ParamType, PluginError, Settings, Split,
+};
+use std::path::PathBuf;
+
+/// What differs between CIFAR-10 and CIFAR-100.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spec {
+    /// The official folder and archive names.
+    pub layout: Layout,
+    /// The record layout of the batch files.
+    pub format: RecordFormat,
+    /// The training batch files, in order.
+    pub train: &'static [&'static str],
+    /// The test batch files, in order.
+    pub test: &'static [&'static str],
+    /// Per-channel mean, 0..1 scale.
+    pub mean: [f32; CHANNELS],
+    /// Per-channel standard deviation, 0..1 scale.
+    pub std: [f32; CHANNELS],
+}
+
+/// CIFAR-10, binary version. Mean and std are the reference study's values.
+pub const CIFAR10: Spec = Spec {
+    layout: Layout {
+        dataset: "CIFAR-10",
+        folder: "cifar-10-batches-bin",
+        archive: "cifar-10-binary.tar.gz",
+    },
+    format: format::CIFAR10,
+    train: &[
+        "data_batch_1.bin",
+        "data_batch_2.bin",
+        "data_batch_3.bin",
+        "data_batch_4.bin",
+        "data_batch_5.bin",
+    ],
+    test: &["test_batch.bin"],
+    mean: [0.4914, 0.4822, 0.4465],
+    std: [0.2023, 0.1994, 0.2010],
+};
+
+/// CIFAR-100, binary version.
+pub const CIFAR100: Spec = Spec {
+    layout: Layout {
+        dataset: "CIFAR-100",
+        folder: "cifar-100-binary",
+        archive: "cifar-100-binary.tar.gz",
+    },
+    format: format::CIFAR100,
+    train: &["train.bin"],
+    test: &["test.bin"],
+    mean: [0.5071, 0.4865, 0.4409],
+    std: [0.2673, 0.2564, 0.2762],
+};
+
+/// The CIFAR-10 names file.
+pub const CIFAR10_NAMES: &str = "batches.meta.txt";
+
+fn common_params(dataset: &str) -> Vec<Param> {
+    vec![
+        Param::required(
+            "path",
+            ParamType::String,
+            &format!(
+                "the unpacked {dataset} binary folder, a folder holding it, or the official .tar.gz"
+            ),
+        ),
+        Param::optional(
+            "train_limit",
+            ParamType::Integer,
+            "0",
+            "use only the first N training images; 0 = all",
+        ),
+        Param::optional(
+            "test_limit",
+            ParamType::Integer,
+            "0",
+            "use only the first N test images; 0 = all",
+        ),
+    ]
+}
+
+/// The settings keys of the `cifar10` component.
+pub fn cifar10_params() -> Vec<Param> {
+    common_params("CIFAR-10")
+}
+
+/// The settings keys of the `cifar100` component.
+pub fn cifar100_params() -> Vec<Param> {
+    let mut params = common_params("CIFAR-100");
+    params.push(Param::optional(
+        "label",
+        ParamType::String,
+        "\"fine\"",
+        "which CIFAR-100 label to train on: \"fine\" (100 classes) or \"coarse\" (20)",
+    ));
+    params
+}
+
+/// The validated settings of a CIFAR dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CifarConfig {
+    /// Folder or archive, resolved against the config's folder.
+    pub path: PathBuf,
+    /// Which label byte of a record is the class (an index into the format's fields).
+    pub field: usize,
+    /// The file that names the classes of that label.
+    pub names_file: &'static str,
+    /// Keep only this many training images; 0 = all.
+    pub train_limit: usize,
+    /// Keep only this many test images; 0 = all.
+    pub test_limit: usize,
+}
+
+impl CifarConfig {
+    /// The `cifar10` settings.
+    pub fn cifar10(settings: &Settings, ctx: &ComponentContext) -> Result<Self, PluginError> {
+        Self::common(settings, ctx, 0, CIFAR10_NAMES)
+    }
+
+    /// The `cifar100` settings, `label` included.
+    pub fn cifar100(settings: &Settings, ctx: &ComponentContext) -> Result<Self, PluginError> {
+        let label: String = settings.value("label")?;
+        let (field, names_file) = match label.as_str() {
+            "coarse" => (0, "coarse_label_names.txt"),
+            "fine" => (1, "fine_label_names.txt"),
+            other => {
+                return Err(PluginError::config(
+                    "label",
+                    format!("`label` must be \"fine\" or \"coarse\", got \"{other}\""),
+                ))
+            }
+        };
+        Self::common(settings, ctx, field, names_file)
+    }
+
+    fn common(
+        settings: &Settings,
+        ctx: &ComponentContext,
+        field: usize,
+        names_file: &'static str,
+    ) -> Result<Self, PluginError> {
+        let path: String = settings.value("path")?;
+        if path.is_empty() {
+            return Err(PluginError::config("path", "`path` must not be empty"));
+        }
+        let limit = |key: &str| -> Result<usize, PluginError> {
+            let n: i64 = settings.value(key)?;
+            usize::try_from(n).map_err(|_| {
+                PluginError::config(
+                    key,
+                    format!("`{key}` must be at least 0 (0 = all images), got {n}"),
+                )
+            })
+        };
+        Ok(Self {
+            path: source::resolve(&path, &ctx.config_dir),
+            field,
+            names_file,
+            train_limit: limit("train_limit")?,
+            test_limit: limit("test_limit")?,
+        })
+    }
+}
+
+/// A CIFAR dataset, fully loaded and checked: both splits in memory, N×C×H×W.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cifar {
+    classes: Vec<String>,
+    mean: [f32; CHANNELS],
+    std: [f32; CHANNELS],
+    train: Images,
+    test: Images,
+}
+
+impl Cifar {
+    /// The `cifar10` component's constructor.
+    pub fn cifar10(settings: &Settings, ctx: &ComponentContext) -> Result<Self, PluginError> {
+        Self::load(&CIFAR10, &CifarConfig::cifar10(settings, ctx)?)
+    }
+
+    /// The `cifar100` component's constructor.
+    pub fn cifar100(settings: &Settings, ctx: &ComponentContext) -> Result<Self, PluginError> {
+        Self::load(&CIFAR100, &CifarConfig::cifar100(settings, ctx)?)
+    }
+
+    /// Reads, checks and decodes every file of `spec` named by `config`.
+    pub fn load(spec: &Spec, config: &CifarConfig) -> Result<Self, PluginError> {
+        let field = spec.format.fields.get(config.field).ok_or_else(|| {
+            PluginError::new(format!(
+                "bug: {} has no label field {}",
+                spec.layout.dataset, config.field
+            ))
+        })?;
+        let wanted: Vec<&str> = spec
+            .train
+            .iter()
+            .chain(spec.test)
+            .copied()
+            .chain([config.names_file])
+            .collect();
+        let members = source::read_members(&config.path, &spec.layout, &wanted)?;
+        let (train, rest) = members.split_at(spec.train.len());
+        let (test, names) = rest.split_at(spec.test.len());
+        let classes = names
+            .first()
+            .ok_or_else(|| PluginError::new("bug: the names file was not read"))
+            .and_then(|f| format::class_names(f, field.classes))?;
+        let train = load_split(spec, config, train, Split::Train)?;
+        let test = load_split(spec, config, test, Split::Test)?;
+        Ok(Self {
+            classes,
+            mean: spec.mean,
+            std: spec.std,
+            train,
+            test,
+        })
+    }
+
+    fn split(&self, split: Split) -> &Images {
+        match split {
+            Split::Train => &self.train,
+            Split::Test => &self.test,
+        }
+    }
+}
+
+/// Checks and decodes the batches of one split, keeping the first `*_limit` images.
+fn load_split(
+    spec: &Spec,
+    config: &CifarConfig,
+    batches: &[Member],
+    split: Split,
+) -> Result<Images, PluginError> {
+    let (key, limit) = match split {
+        Split::Train => ("train_limit", config.train_limit),
+        Split::Test => ("test_limit", config.test_limit),
+    };
+    let mut total = 0;
+    for batch in batches {
+        total += format::count_records(&spec.format, batch)?;
+    }
+    let keep = match limit {
+        0 => total,
+        n if n <= total => n,
+        n => {
+            return Err(PluginError::config(
+                key,
+                format!(
+                    "`{key}` is {n} but the {} split of {} has only {total} images",
+                    split.as_str(),
+                    spec.layout.dataset
+                ),
+            ))
+        }
+    };
+    format::decode(&spec.format, config.field, batches, keep)
+}
+
+impl Dataset for Cifar {
+    fn info(&self) -> Result<DatasetInfo, PluginError> {
+        Ok(DatasetInfo {
+            classes: self
+                .classes
+                .iter()
+                .map(|c| RString::from(c.as_str()))
+                .collect(),
+            channels: CHANNELS as u32,
+            height: SIDE as u32,
+            width: SIDE as u32,
+            mean: RVec::from(self.mean.to_vec()),
+            std: RVec::from(self.std.to_vec()),
+            train_len: self.train.len() as u64,
+            test_len: self.test.len() as u64,
+        })
+    }
+
+    fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
+        let images = self.split(split);
+        let len = images.len() as u64;
+        let name = split.as_str();
+        let range = start
+            .checked_add(count)
+            .filter(|&end| end <= len)
+            .map(|end| start as usize..end as usize);
+        let Some(range) = range else {
+            return Err(PluginError::new(format!(
+                "cannot read {count} {name} images from index {start}: the {name} split has {len} images"
+            )));
+        };
+        let pixels = &images.pixels[range.start * IMAGE_BYTES..range.end * IMAGE_BYTES];
+        Ok(Chunk {
+            pixels: RVec::from(pixels),
+            labels: RVec::from(&images.labels[range]),
+        })
+    }
+}
