@@ -2,6 +2,7 @@
 //! augmentation, model, training, evaluation and report code that drives libtorch.
 #![warn(missing_docs)]
 
+pub mod augment;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -9,5 +10,7 @@ pub mod data;
 pub mod fetch;
 pub mod models;
 pub mod plugins;
+pub mod run;
 pub mod runtime;
 pub mod setup;
+pub mod train;

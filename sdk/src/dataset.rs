@@ -1,10 +1,16 @@
-//! The dataset kind: metadata and a chunked read of u8 images.
-use crate::{error::PluginError, guard};
+//! The dataset kind: metadata and a chunked read of u8 images, and author-side helpers for
+//! datasets held in memory ([`SplitData`], [`Splits`]).
+use crate::{
+    component::{Param, ParamType},
+    error::PluginError,
+    guard,
+};
 use abi_stable::{
     sabi_trait,
     std_types::{RBox, RResult, RString, RVec},
     StableAbi,
 };
+use std::{fmt, ops::Range};
 
 /// Which part of a dataset.
 #[repr(u8)]
@@ -82,6 +88,162 @@ pub trait Dataset: Send + 'static {
     fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError>;
 }
 
+/// Checks that images `start .. start + count` lie within a split of `len` images, as
+/// [`Dataset::read`] must, without overflowing; returns that range.
+///
+/// The error reads "cannot read {count} {split} images from index {start}: the {split} split
+/// has {len} images".
+pub fn read_range(
+    split: Split,
+    start: u64,
+    count: u64,
+    len: u64,
+) -> Result<Range<u64>, PluginError> {
+    match start.checked_add(count) {
+        Some(end) if end <= len => Ok(start..end),
+        _ => {
+            let name = split.as_str();
+            Err(PluginError::new(format!(
+                "cannot read {count} {name} images from index {start}: the {name} split has {len} images"
+            )))
+        }
+    }
+}
+
+/// Class names as [`DatasetInfo::classes`] holds them.
+pub fn classes<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> RVec<RString> {
+    names
+        .into_iter()
+        .map(|n| RString::from(n.as_ref()))
+        .collect()
+}
+
+/// The optional `train_limit` and `test_limit` settings (integers, default 0) of a dataset that
+/// can keep only the leading images of each split; 0 means all. The SDK only declares them:
+/// the dataset reads and checks their values.
+pub fn limit_params() -> [Param; 2] {
+    [
+        Param::optional(
+            "train_limit",
+            ParamType::Integer,
+            "0",
+            "use only the first N training images; 0 = all",
+        ),
+        Param::optional(
+            "test_limit",
+            ParamType::Integer,
+            "0",
+            "use only the first N test images; 0 = all",
+        ),
+    ]
+}
+
+/// One split held in memory: u8 pixels N×C×H×W and one label per image. Author-side only
+/// (it never crosses the boundary); [`SplitData::chunk`] serves [`Dataset::read`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SplitData {
+    pixels: Vec<u8>,
+    labels: Vec<u32>,
+    image_bytes: usize,
+}
+
+impl SplitData {
+    /// The split made of `labels.len()` images of `image_bytes` bytes each, stored one after
+    /// the other in `pixels`. Fails when `pixels` does not hold exactly that many bytes.
+    pub fn new(pixels: Vec<u8>, labels: Vec<u32>, image_bytes: usize) -> Result<Self, PluginError> {
+        if labels.len().checked_mul(image_bytes) != Some(pixels.len()) {
+            return Err(PluginError::new(format!(
+                "bug: {} pixel bytes are not {} images of {image_bytes} bytes",
+                pixels.len(),
+                labels.len()
+            )));
+        }
+        Ok(Self {
+            pixels,
+            labels,
+            image_bytes,
+        })
+    }
+
+    /// The number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the split has no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Bytes of one image (C×H×W).
+    pub fn image_bytes(&self) -> usize {
+        self.image_bytes
+    }
+
+    /// All pixels, N×C×H×W.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    /// All labels, one per image.
+    pub fn labels(&self) -> &[u32] {
+        &self.labels
+    }
+
+    /// A copy of images `start .. start + count`, for [`Dataset::read`] of `split` (which names
+    /// the split in the error); fails as [`read_range`] does when they are not all there.
+    pub fn chunk(&self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
+        let range = read_range(split, start, count, self.len() as u64)?;
+        // Both ends are at most `len`, which is a `usize`.
+        let (start, end) = (range.start as usize, range.end as usize);
+        let bytes = self.image_bytes;
+        Ok(Chunk {
+            pixels: RVec::from(&self.pixels[start * bytes..end * bytes]),
+            labels: RVec::from(&self.labels[start..end]),
+        })
+    }
+}
+
+// Counts only: the pixels can be hundreds of megabytes.
+impl fmt::Debug for SplitData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SplitData")
+            .field("images", &self.labels.len())
+            .field("image_bytes", &self.image_bytes)
+            .field("pixel_bytes", &self.pixels.len())
+            .finish()
+    }
+}
+
+/// Both splits of a dataset held in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Splits {
+    /// The training images.
+    pub train: SplitData,
+    /// The test images.
+    pub test: SplitData,
+}
+
+impl Splits {
+    /// The images of `split`.
+    pub fn get(&self, split: Split) -> &SplitData {
+        match split {
+            Split::Train => &self.train,
+            Split::Test => &self.test,
+        }
+    }
+
+    /// The number of images of `split`, as [`DatasetInfo`] counts them.
+    pub fn len(&self, split: Split) -> u64 {
+        self.get(split).len() as u64
+    }
+
+    /// Images `start .. start + count` of `split`: [`Dataset::read`] of an in-memory dataset.
+    pub fn chunk(&self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
+        self.get(split).chunk(split, start, count)
+    }
+}
+
 /// The FFI-safe trait object the host holds; built by the SDK around a [`Dataset`].
 #[sabi_trait]
 pub trait AbiDataset: Send {
@@ -108,5 +270,140 @@ impl AbiDataset for Guarded {
     fn read(&mut self, split: Split, start: u64, count: u64) -> RResult<Chunk, PluginError> {
         let Self { name, inner } = self;
         guard::call(name, "read", || inner.read(split, start, count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    /// Three 2-byte images: pixels 0..6, labels 7, 8, 9.
+    fn three() -> SplitData {
+        SplitData::new((0..6).collect(), vec![7, 8, 9], 2).unwrap()
+    }
+
+    #[test]
+    fn read_range_checks_the_end_without_overflow() {
+        assert_eq!(read_range(Split::Train, 0, 3, 3).unwrap(), 0..3);
+        assert_eq!(read_range(Split::Test, 3, 0, 3).unwrap(), 3..3);
+        let e = read_range(Split::Test, 2, 2, 3).unwrap_err();
+        assert_eq!(
+            e.message,
+            "cannot read 2 test images from index 2: the test split has 3 images"
+        );
+        assert!(e.key.is_empty() && !e.panicked);
+        let e = read_range(Split::Train, u64::MAX, 2, 10).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!(
+                "cannot read 2 train images from index {}: the train split has 10 images",
+                u64::MAX
+            )
+        );
+        let e = read_range(Split::Train, 4, 0, 3).unwrap_err();
+        assert_eq!(
+            e.message,
+            "cannot read 0 train images from index 4: the train split has 3 images"
+        );
+    }
+
+    #[test]
+    fn split_data_checks_its_size() {
+        let d = three();
+        assert_eq!((d.len(), d.is_empty(), d.image_bytes()), (3, false, 2));
+        assert_eq!(d.pixels(), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(d.labels(), [7, 8, 9]);
+        assert!(SplitData::default().is_empty());
+        assert!(SplitData::new(vec![], vec![], 0).unwrap().is_empty());
+        assert_eq!(
+            format!("{d:?}"),
+            "SplitData { images: 3, image_bytes: 2, pixel_bytes: 6 }"
+        );
+
+        let e = SplitData::new(vec![0; 5], vec![1, 2, 3], 2).unwrap_err();
+        assert_eq!(e.message, "bug: 5 pixel bytes are not 3 images of 2 bytes");
+        assert!(e.key.is_empty());
+        // labels × image_bytes overflows usize: a mismatch, not a panic.
+        let e = SplitData::new(vec![], vec![0; 2], usize::MAX).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!(
+                "bug: 0 pixel bytes are not 2 images of {} bytes",
+                usize::MAX
+            )
+        );
+    }
+
+    #[test]
+    fn chunks_copy_a_range() {
+        let d = three();
+        let c = d.chunk(Split::Train, 1, 2).unwrap();
+        assert_eq!(c.pixels.as_slice(), [2, 3, 4, 5]);
+        assert_eq!(c.labels.as_slice(), [8, 9]);
+        let c = d.chunk(Split::Train, 3, 0).unwrap();
+        assert!(c.pixels.is_empty() && c.labels.is_empty());
+        let e = d.chunk(Split::Test, 1, 3).unwrap_err();
+        assert_eq!(
+            e.message,
+            "cannot read 3 test images from index 1: the test split has 3 images"
+        );
+        let e = d.chunk(Split::Train, 1, u64::MAX).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!(
+                "cannot read {} train images from index 1: the train split has 3 images",
+                u64::MAX
+            )
+        );
+    }
+
+    #[test]
+    fn splits_pick_by_split() {
+        let s = Splits {
+            train: three(),
+            test: SplitData::new(vec![42], vec![0], 1).unwrap(),
+        };
+        assert_eq!((s.len(Split::Train), s.len(Split::Test)), (3, 1));
+        assert_eq!(s.get(Split::Test).pixels(), [42]);
+        assert_eq!(s.chunk(Split::Train, 2, 1).unwrap().labels.as_slice(), [9]);
+        assert_eq!(s.chunk(Split::Test, 0, 1).unwrap().pixels.as_slice(), [42]);
+        let e = s.chunk(Split::Test, 0, 2).unwrap_err();
+        assert_eq!(
+            e.message,
+            "cannot read 2 test images from index 0: the test split has 1 images"
+        );
+    }
+
+    #[test]
+    fn class_lists() {
+        let owned = vec!["cat".to_string(), "dog".to_string()];
+        let from_owned = classes(&owned);
+        assert_eq!(from_owned, classes(["cat", "dog"]));
+        assert_eq!(from_owned.len(), 2);
+        assert_eq!(from_owned[1].as_str(), "dog");
+        assert!(classes(Vec::<String>::new()).is_empty());
+    }
+
+    #[test]
+    fn limit_params_are_optional_integers_defaulting_to_all() {
+        let [train, test] = limit_params();
+        assert_eq!(
+            (
+                train.name.as_str(),
+                train.ty.as_str(),
+                train.default.as_str()
+            ),
+            ("train_limit", "integer", "0")
+        );
+        assert_eq!(train.doc, "use only the first N training images; 0 = all");
+        assert_eq!(
+            (test.name.as_str(), test.ty.as_str(), test.default.as_str()),
+            ("test_limit", "integer", "0")
+        );
+        assert_eq!(test.doc, "use only the first N test images; 0 = all");
+        let s = Settings::parse("test_limit = 5", &limit_params()).unwrap();
+        assert_eq!(s.value::<i64>("train_limit").unwrap(), 0);
+        assert_eq!(s.value::<i64>("test_limit").unwrap(), 5);
     }
 }

@@ -66,7 +66,7 @@ pub use abi_stable;
 pub use tch;
 
 pub use component::{Component, ComponentContext, ComponentInfo, ComponentKind, Param, ParamType};
-pub use dataset::{Chunk, Dataset, DatasetInfo, Split};
+pub use dataset::{Chunk, Dataset, DatasetInfo, Split, SplitData, Splits};
 pub use error::PluginError;
 pub use export::Registry;
 pub use fingerprint::BuildFingerprint;
@@ -82,8 +82,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod prelude {
     pub use crate::{
         Chunk, Component, ComponentContext, Counter, Dataset, DatasetInfo, GeneSpec, Param,
-        ParamType, PluginError, Proposal, Settings, Split, Strategy, StrategySetup, TensorHandle,
-        Transform, TransformInfo, TransformKind,
+        ParamType, PluginError, Proposal, Settings, Split, SplitData, Splits, Strategy,
+        StrategySetup, TensorHandle, Transform, TransformInfo, TransformKind,
     };
     pub use abi_stable::std_types::{RString, RVec};
 }

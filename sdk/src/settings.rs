@@ -1,6 +1,7 @@
 //! A component's settings: its TOML table, checked against its declared [`Param`]s.
 use crate::{component::Param, component::ParamType, error::PluginError};
 use serde::de::DeserializeOwned;
+use std::ops::RangeInclusive;
 use toml::{Table, Value};
 
 /// The component's own table from the config (without `name`), already checked by the SDK:
@@ -98,6 +99,30 @@ impl Settings {
         value
             .try_into()
             .map_err(|e: toml::de::Error| PluginError::config(key, e.message().to_string()))
+    }
+
+    /// The integer `key` (or its default), which must lie in `range` and fit in `T`; otherwise an
+    /// error about `key` reading "`{key}` must be between {lo} and {hi}, got {value}".
+    pub fn integer_in<T: TryFrom<i64>>(
+        &self,
+        key: &str,
+        range: RangeInclusive<i64>,
+    ) -> Result<T, PluginError> {
+        let value: i64 = self.value(key)?;
+        range
+            .contains(&value)
+            .then(|| T::try_from(value).ok())
+            .flatten()
+            .ok_or_else(|| {
+                PluginError::config(
+                    key,
+                    format!(
+                        "`{key}` must be between {} and {}, got {value}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
     }
 
     /// Whether the user set `key` (as opposed to leaving the default).
@@ -215,6 +240,53 @@ mod tests {
         let e = Settings::parse("", &params()).unwrap_err();
         assert_eq!(e.key, "path");
         assert_eq!(e.message, "missing required key `path` (data folder)");
+    }
+
+    #[test]
+    fn integers_in_a_range() {
+        let params = [
+            Param::optional("size", ParamType::Integer, "32", "side"),
+            Param::optional("name", ParamType::String, "\"x\"", "a string"),
+        ];
+        let parse = |text: &str| Settings::parse(text, &params).unwrap();
+        assert_eq!(parse("").integer_in::<u32>("size", 8..=512).unwrap(), 32);
+        assert_eq!(
+            parse("size = 8")
+                .integer_in::<u32>("size", 8..=512)
+                .unwrap(),
+            8
+        );
+        assert_eq!(
+            parse("size = 512")
+                .integer_in::<usize>("size", 8..=512)
+                .unwrap(),
+            512
+        );
+        assert_eq!(
+            parse("size = -3")
+                .integer_in::<i64>("size", -5..=5)
+                .unwrap(),
+            -3
+        );
+        let cases = [
+            ("size = 4", "`size` must be between 8 and 512, got 4"),
+            ("size = 513", "`size` must be between 8 and 512, got 513"),
+            ("size = -1", "`size` must be between 8 and 512, got -1"),
+        ];
+        for (text, message) in cases {
+            let e = parse(text).integer_in::<u32>("size", 8..=512).unwrap_err();
+            assert_eq!((e.key.as_str(), e.message.as_str()), ("size", message));
+        }
+        // In the range but not in `T`: the same message.
+        let e = parse("size = 300")
+            .integer_in::<u8>("size", 0..=1000)
+            .unwrap_err();
+        assert_eq!(e.message, "`size` must be between 0 and 1000, got 300");
+        // Errors from reading the value pass through.
+        let e = parse("").integer_in::<u32>("name", 0..=1).unwrap_err();
+        assert_eq!(e.key, "name");
+        let e = parse("").integer_in::<u32>("nope", 0..=1).unwrap_err();
+        assert_eq!(e.message, "bug: `nope` is not a declared setting");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 mod check;
 mod fetch;
 mod plugins;
+mod run;
 mod version;
 
 use crate::cli::{Cli, Command};
@@ -25,7 +26,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match command {
         Command::Check(args) => check::run(&args, &cli.plugin_dirs),
         Command::Plugins(args) => plugins::run(&args, &cli.plugin_dirs),
-        Command::Run(_) => pending("run", 4),
+        Command::Run(args) => run::run(&args, &cli.plugin_dirs),
         Command::Eval(_) => pending("eval", 4),
         Command::Preview(_) => pending("preview", 5),
         Command::Compare(_) => pending("compare", 7),

@@ -50,6 +50,10 @@ pub struct Config {
     /// Plugin pinning.
     #[serde(default)]
     pub plugins: PluginsConfig,
+    /// Provenance that fuzzaug writes into a run's resolved `config.toml` (version, plugin
+    /// fingerprints); accepted and ignored when such a file is used as a config.
+    #[serde(default, skip_serializing)]
+    pub fuzzaug: Option<toml::Table>,
 }
 
 /// A `[dataset]` or `[strategy]` table: the component's name, the rest goes to the plugin.

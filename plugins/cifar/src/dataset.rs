@@ -1,11 +1,13 @@
 //! The `cifar10` and `cifar100` components: settings, loading, and the in-memory dataset.
 use crate::{
-    format::{self, Images, RecordFormat, CHANNELS, IMAGE_BYTES, SIDE},
+    format::{self, RecordFormat, CHANNELS, SIDE},
     source::{self, Layout, Member},
 };
 use fuzzaug_sdk::{
-    abi_stable::std_types::{RString, RVec},
+    abi_stable::std_types::RVec,
+    dataset::{self, limit_params},
     Chunk, ComponentContext, Dataset, DatasetInfo, Param, ParamType, PluginError, Settings, Split,
+    SplitData, Splits,
 };
 use std::path::PathBuf;
 
@@ -64,27 +66,15 @@ pub const CIFAR100: Spec = Spec {
 pub const CIFAR10_NAMES: &str = "batches.meta.txt";
 
 fn common_params(dataset: &str) -> Vec<Param> {
-    vec![
-        Param::required(
-            "path",
-            ParamType::String,
-            &format!(
-                "the unpacked {dataset} binary folder, a folder holding it, or the official .tar.gz"
-            ),
+    let mut params = vec![Param::required(
+        "path",
+        ParamType::String,
+        &format!(
+            "the unpacked {dataset} binary folder, a folder holding it, or the official .tar.gz"
         ),
-        Param::optional(
-            "train_limit",
-            ParamType::Integer,
-            "0",
-            "use only the first N training images; 0 = all",
-        ),
-        Param::optional(
-            "test_limit",
-            ParamType::Integer,
-            "0",
-            "use only the first N test images; 0 = all",
-        ),
-    ]
+    )];
+    params.extend(limit_params());
+    params
 }
 
 /// The settings keys of the `cifar10` component.
@@ -176,8 +166,7 @@ pub struct Cifar {
     classes: Vec<String>,
     mean: [f32; CHANNELS],
     std: [f32; CHANNELS],
-    train: Images,
-    test: Images,
+    splits: Splits,
 }
 
 impl Cifar {
@@ -219,16 +208,8 @@ impl Cifar {
             classes,
             mean: spec.mean,
             std: spec.std,
-            train,
-            test,
+            splits: Splits { train, test },
         })
-    }
-
-    fn split(&self, split: Split) -> &Images {
-        match split {
-            Split::Train => &self.train,
-            Split::Test => &self.test,
-        }
     }
 }
 
@@ -238,7 +219,7 @@ fn load_split(
     config: &CifarConfig,
     batches: &[Member],
     split: Split,
-) -> Result<Images, PluginError> {
+) -> Result<SplitData, PluginError> {
     let (key, limit) = match split {
         Split::Train => ("train_limit", config.train_limit),
         Split::Test => ("test_limit", config.test_limit),
@@ -267,38 +248,18 @@ fn load_split(
 impl Dataset for Cifar {
     fn info(&self) -> Result<DatasetInfo, PluginError> {
         Ok(DatasetInfo {
-            classes: self
-                .classes
-                .iter()
-                .map(|c| RString::from(c.as_str()))
-                .collect(),
+            classes: dataset::classes(&self.classes),
             channels: CHANNELS as u32,
             height: SIDE as u32,
             width: SIDE as u32,
             mean: RVec::from(self.mean.to_vec()),
             std: RVec::from(self.std.to_vec()),
-            train_len: self.train.len() as u64,
-            test_len: self.test.len() as u64,
+            train_len: self.splits.len(Split::Train),
+            test_len: self.splits.len(Split::Test),
         })
     }
 
     fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
-        let images = self.split(split);
-        let len = images.len() as u64;
-        let name = split.as_str();
-        let range = start
-            .checked_add(count)
-            .filter(|&end| end <= len)
-            .map(|end| start as usize..end as usize);
-        let Some(range) = range else {
-            return Err(PluginError::new(format!(
-                "cannot read {count} {name} images from index {start}: the {name} split has {len} images"
-            )));
-        };
-        let pixels = &images.pixels[range.start * IMAGE_BYTES..range.end * IMAGE_BYTES];
-        Ok(Chunk {
-            pixels: RVec::from(pixels),
-            labels: RVec::from(&images.labels[range]),
-        })
+        self.splits.chunk(split, start, count)
     }
 }

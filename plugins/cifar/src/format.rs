@@ -1,7 +1,7 @@
 //! The CIFAR binary record formats: counting, validating and decoding batch files, and reading
 //! the class-name files.
 use crate::source::Member;
-use fuzzaug_sdk::PluginError;
+use fuzzaug_sdk::{PluginError, SplitData};
 
 /// Colour channels of a CIFAR image.
 pub const CHANNELS: usize = 3;
@@ -70,27 +70,6 @@ pub const CIFAR100: RecordFormat = RecordFormat {
     ],
 };
 
-/// The decoded images of one split, in the final N×C×H×W layout.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Images {
-    /// u8 pixels, N×C×H×W.
-    pub pixels: Vec<u8>,
-    /// One class index per image.
-    pub labels: Vec<u32>,
-}
-
-impl Images {
-    /// The number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether there are no images.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-}
-
 /// The number of records in one batch file, after checking its size.
 pub fn count_records(format: &RecordFormat, batch: &Member) -> Result<usize, PluginError> {
     let record = format.record_bytes();
@@ -119,7 +98,7 @@ pub fn decode(
     field: usize,
     batches: &[Member],
     keep: usize,
-) -> Result<Images, PluginError> {
+) -> Result<SplitData, PluginError> {
     let record = format.record_bytes();
     let label_bytes = format.label_bytes();
     let chosen = format.fields.get(field).ok_or_else(|| {
@@ -154,7 +133,7 @@ pub fn decode(
             labels.len()
         )));
     }
-    Ok(Images { pixels, labels })
+    SplitData::new(pixels, labels, IMAGE_BYTES)
 }
 
 /// Checks every label byte of record `index` (counting from 0) of `batch`.
@@ -241,12 +220,12 @@ mod tests {
         let all = [a, b];
         assert_eq!(count_records(&CIFAR100, &all[0]).unwrap(), 2);
         let fine = decode(&CIFAR100, 1, &all, 3).unwrap();
-        assert_eq!(fine.labels, [50, 60, 70]);
-        assert_eq!(fine.pixels.len(), 3 * IMAGE_BYTES);
-        assert_eq!(fine.pixels[IMAGE_BYTES..IMAGE_BYTES + 3], [9, 10, 11]);
+        assert_eq!(fine.labels(), [50, 60, 70]);
+        assert_eq!(fine.pixels().len(), 3 * IMAGE_BYTES);
+        assert_eq!(fine.pixels()[IMAGE_BYTES..IMAGE_BYTES + 3], [9, 10, 11]);
         let coarse = decode(&CIFAR100, 0, &all, 2).unwrap();
-        assert_eq!(coarse.labels, [1, 2]);
-        assert_eq!(coarse.pixels, fine.pixels[..2 * IMAGE_BYTES]);
+        assert_eq!(coarse.labels(), [1, 2]);
+        assert_eq!(coarse.pixels(), &fine.pixels()[..2 * IMAGE_BYTES]);
 
         // A bad label after the kept prefix is still an error.
         let bad = member("c", record(&CIFAR100, &[20, 1], 0));

@@ -66,20 +66,7 @@ impl ImageFolderConfig {
         // `join` keeps an absolute `path` as it is.
         let path = PathBuf::from(ctx.config_dir.as_str()).join(path);
 
-        let size: i64 = settings.value("size")?;
-        let size = u32::try_from(size)
-            .ok()
-            .filter(|_| SIZE_RANGE.contains(&size))
-            .ok_or_else(|| {
-                PluginError::config(
-                    "size",
-                    format!(
-                        "`size` must be between {} and {}, got {size}",
-                        SIZE_RANGE.start(),
-                        SIZE_RANGE.end()
-                    ),
-                )
-            })?;
+        let size: u32 = settings.integer_in("size", SIZE_RANGE)?;
 
         let channels: i64 = settings.value("channels")?;
         let channels = match channels {

@@ -43,28 +43,9 @@ pub use scan::{image_format, scan, ImageFile, Layout, EXTENSIONS};
 pub use stats::{channel_stats, MIN_STD};
 
 use fuzzaug_sdk::{
-    abi_stable::std_types::{RString, RVec},
-    Chunk, Component, ComponentContext, Dataset, DatasetInfo, PluginError, Settings, Split,
+    abi_stable::std_types::RVec, dataset, Chunk, Component, ComponentContext, Dataset, DatasetInfo,
+    PluginError, Settings, Split, SplitData, Splits,
 };
-use std::fmt;
-
-/// The images and labels of one split.
-#[derive(Clone, Default)]
-struct Images {
-    /// N×C×H×W u8 pixels.
-    pixels: Vec<u8>,
-    labels: Vec<u32>,
-}
-
-// Counts only: the pixels can be hundreds of megabytes.
-impl fmt::Debug for Images {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Images")
-            .field("images", &self.labels.len())
-            .field("pixel_bytes", &self.pixels.len())
-            .finish()
-    }
-}
 
 /// An image-folder dataset, fully decoded in memory.
 #[derive(Debug, Clone)]
@@ -73,8 +54,7 @@ pub struct ImageFolder {
     classes: Vec<String>,
     mean: Vec<f32>,
     std: Vec<f32>,
-    train: Images,
-    test: Images,
+    splits: Splits,
 }
 
 impl ImageFolder {
@@ -82,11 +62,13 @@ impl ImageFolder {
     /// statistics the config leaves unset.
     pub fn open(config: ImageFolderConfig) -> Result<Self, PluginError> {
         let layout = scan(&config.path)?;
-        let load = |files: &[ImageFile]| -> Result<Images, PluginError> {
-            Ok(Images {
-                pixels: load_all(files, config.size, config.channels)?,
-                labels: files.iter().map(|f| f.label).collect(),
-            })
+        let image_bytes = config.channels as usize * config.size as usize * config.size as usize;
+        let load = |files: &[ImageFile]| -> Result<SplitData, PluginError> {
+            SplitData::new(
+                load_all(files, config.size, config.channels)?,
+                files.iter().map(|f| f.label).collect(),
+                image_bytes,
+            )
         };
         let train = load(&layout.train)?;
         let test = load(&layout.test)?;
@@ -94,7 +76,7 @@ impl ImageFolder {
             (Some(m), Some(s)) => (m.clone(), s.clone()),
             (m, s) => {
                 let plane = config.size as usize * config.size as usize;
-                let (mean, std) = channel_stats(&train.pixels, config.channels as usize, plane);
+                let (mean, std) = channel_stats(train.pixels(), config.channels as usize, plane);
                 (m.clone().unwrap_or(mean), s.clone().unwrap_or(std))
             }
         };
@@ -103,8 +85,7 @@ impl ImageFolder {
             config,
             mean,
             std,
-            train,
-            test,
+            splits: Splits { train, test },
         })
     }
 
@@ -117,55 +98,24 @@ impl ImageFolder {
     pub fn config(&self) -> &ImageFolderConfig {
         &self.config
     }
-
-    fn images(&self, split: Split) -> &Images {
-        match split {
-            Split::Train => &self.train,
-            Split::Test => &self.test,
-        }
-    }
-
-    fn image_bytes(&self) -> usize {
-        self.config.channels as usize * self.config.size as usize * self.config.size as usize
-    }
 }
 
 impl Dataset for ImageFolder {
     fn info(&self) -> Result<DatasetInfo, PluginError> {
         Ok(DatasetInfo {
-            classes: self
-                .classes
-                .iter()
-                .map(|c| RString::from(c.as_str()))
-                .collect(),
+            classes: dataset::classes(&self.classes),
             channels: self.config.channels,
             height: self.config.size,
             width: self.config.size,
             mean: RVec::from(self.mean.clone()),
             std: RVec::from(self.std.clone()),
-            train_len: self.train.labels.len() as u64,
-            test_len: self.test.labels.len() as u64,
+            train_len: self.splits.len(Split::Train),
+            test_len: self.splits.len(Split::Test),
         })
     }
 
     fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
-        let images = self.images(split);
-        let len = images.labels.len() as u64;
-        let name = split.as_str();
-        let range = match start.checked_add(count) {
-            // Both ends are at most `len`, which came from a `usize`.
-            Some(end) if end <= len => start as usize..end as usize,
-            _ => {
-                return Err(PluginError::new(format!(
-                    "cannot read {count} {name} images from index {start}: the {name} split has {len} images"
-                )))
-            }
-        };
-        let bytes = self.image_bytes();
-        Ok(Chunk {
-            pixels: RVec::from(&images.pixels[range.start * bytes..range.end * bytes]),
-            labels: RVec::from(&images.labels[range]),
-        })
+        self.splits.chunk(split, start, count)
     }
 }
 

@@ -1,5 +1,7 @@
 //! The two datasets' fixed facts and the settings both accept.
-use fuzzaug_sdk::{ComponentContext, Param, ParamType, PluginError, Settings};
+use fuzzaug_sdk::{
+    dataset::limit_params, ComponentContext, Param, ParamType, PluginError, Settings,
+};
 use std::path::PathBuf;
 
 /// The four IDX files of a set, as (file name, what it holds).
@@ -64,7 +66,7 @@ pub const FASHION_MNIST: Variant = Variant {
 
 /// The settings keys of both components.
 pub fn params() -> Vec<Param> {
-    vec![
+    let mut params = vec![
         Param::required(
             "path",
             ParamType::String,
@@ -82,19 +84,9 @@ pub fn params() -> Vec<Param> {
             "1",
             "1, or 3 to repeat the grey plane (for models built for colour images)",
         ),
-        Param::optional(
-            "train_limit",
-            ParamType::Integer,
-            "0",
-            "use only the first N training images; 0 = all",
-        ),
-        Param::optional(
-            "test_limit",
-            ParamType::Integer,
-            "0",
-            "use only the first N test images; 0 = all",
-        ),
-    ]
+    ];
+    params.extend(limit_params());
+    params
 }
 
 /// The validated settings of one dataset.

@@ -6,17 +6,9 @@ use crate::{
     source::{self, Source},
 };
 use fuzzaug_sdk::{
-    abi_stable::std_types::{RString, RVec},
-    Chunk, Dataset, DatasetInfo, PluginError, Split,
+    abi_stable::std_types::RVec, dataset, Chunk, Dataset, DatasetInfo, PluginError, Split,
+    SplitData, Splits,
 };
-
-/// One split in its final form.
-#[derive(Debug, Clone, Default)]
-struct SplitData {
-    /// N×C×H×W pixels.
-    pixels: Vec<u8>,
-    labels: Vec<u32>,
-}
 
 /// An MNIST-format dataset held in memory, already resized and expanded to its channels.
 #[derive(Debug, Clone)]
@@ -25,8 +17,7 @@ pub struct Mnist {
     channels: usize,
     height: usize,
     width: usize,
-    train: SplitData,
-    test: SplitData,
+    splits: Splits,
 }
 
 impl Mnist {
@@ -100,20 +91,8 @@ impl Mnist {
             channels: config.channels,
             height,
             width,
-            train,
-            test,
+            splits: Splits { train, test },
         })
-    }
-
-    fn split(&self, split: Split) -> &SplitData {
-        match split {
-            Split::Train => &self.train,
-            Split::Test => &self.test,
-        }
-    }
-
-    fn image_bytes(&self) -> usize {
-        self.channels * self.height * self.width
     }
 }
 
@@ -203,42 +182,26 @@ fn build_split(
             dst.copy_within(..plane, c * plane);
         }
     }
-    Ok(SplitData {
-        pixels,
-        labels: labels[..n].iter().map(|&l| u32::from(l)).collect(),
-    })
+    let labels = labels[..n].iter().map(|&l| u32::from(l)).collect();
+    SplitData::new(pixels, labels, image_bytes)
 }
 
 impl Dataset for Mnist {
     fn info(&self) -> Result<DatasetInfo, PluginError> {
         let v = &self.variant;
         Ok(DatasetInfo {
-            classes: v.classes.iter().map(|&c| RString::from(c)).collect(),
+            classes: dataset::classes(v.classes),
             channels: self.channels as u32,
             height: self.height as u32,
             width: self.width as u32,
             mean: RVec::from(vec![v.mean; self.channels]),
             std: RVec::from(vec![v.std; self.channels]),
-            train_len: self.train.labels.len() as u64,
-            test_len: self.test.labels.len() as u64,
+            train_len: self.splits.len(Split::Train),
+            test_len: self.splits.len(Split::Test),
         })
     }
 
     fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
-        let data = self.split(split);
-        let len = data.labels.len() as u64;
-        let name = split.as_str();
-        if !matches!(start.checked_add(count), Some(end) if end <= len) {
-            return Err(PluginError::new(format!(
-                "cannot read {count} {name} images from index {start}: the {name} split has {len} images"
-            )));
-        }
-        // Both fit in usize: they are at most the split's length.
-        let (start, end) = (start as usize, (start + count) as usize);
-        let bytes = self.image_bytes();
-        Ok(Chunk {
-            pixels: RVec::from(&data.pixels[start * bytes..end * bytes]),
-            labels: RVec::from(&data.labels[start..end]),
-        })
+        self.splits.chunk(split, start, count)
     }
 }

@@ -22,9 +22,8 @@
 mod render;
 
 use fuzzaug_sdk::{
-    abi_stable::std_types::{RString, RVec},
-    Chunk, Component, ComponentContext, Dataset, DatasetInfo, Param, ParamType, PluginError,
-    Settings, Split,
+    abi_stable::std_types::RVec, dataset, Chunk, Component, ComponentContext, Dataset, DatasetInfo,
+    Param, ParamType, PluginError, Settings, Split,
 };
 pub use render::{label_of, Renderer, CHANNELS, CLASSES};
 
@@ -99,20 +98,7 @@ impl ShapesConfig {
         let train_size = split_size("train_size")?;
         let test_size = split_size("test_size")?;
 
-        let size: i64 = settings.value("size")?;
-        let size = u32::try_from(size)
-            .ok()
-            .filter(|_| SIZE_RANGE.contains(&size))
-            .ok_or_else(|| {
-                PluginError::config(
-                    "size",
-                    format!(
-                        "`size` must be between {} and {}, got {size}",
-                        SIZE_RANGE.start(),
-                        SIZE_RANGE.end()
-                    ),
-                )
-            })?;
+        let size: u32 = settings.integer_in("size", SIZE_RANGE)?;
 
         let seed: i64 = settings.value("seed")?;
         let seed = match seed {
@@ -237,7 +223,7 @@ fn channel_stats(renderer: &Renderer, n: u64) -> ([f32; CHANNELS], [f32; CHANNEL
 impl Dataset for Shapes {
     fn info(&self) -> Result<DatasetInfo, PluginError> {
         Ok(DatasetInfo {
-            classes: CLASSES.iter().map(|&c| RString::from(c)).collect(),
+            classes: dataset::classes(CLASSES),
             channels: CHANNELS as u32,
             height: self.config.size,
             width: self.config.size,
@@ -249,13 +235,8 @@ impl Dataset for Shapes {
     }
 
     fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, PluginError> {
-        let len = self.len(split);
+        dataset::read_range(split, start, count, self.len(split))?;
         let name = split.as_str();
-        if !matches!(start.checked_add(count), Some(end) if end <= len) {
-            return Err(PluginError::new(format!(
-                "cannot read {count} {name} images from index {start}: the {name} split has {len} images"
-            )));
-        }
         let too_big = || {
             PluginError::new(format!(
                 "a read of {count} {name} images does not fit in memory"

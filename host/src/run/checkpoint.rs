@@ -1,0 +1,240 @@
+//! `checkpoints/last`: model, optimiser, strategy state, random-stream position and epoch in
+//! one file, written atomically (temp file, fsync, rename, fsync of the folder) and sealed with
+//! a SHA-256 so a truncated or corrupt file is refused with a clear message.
+//!
+//! Layout: magic, format version (u32 LE), then three length-prefixed (u64 LE) sections —
+//! metadata JSON, tensors (libtorch's archive format), strategy state — and the SHA-256 of all
+//! preceding bytes.
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::{collections::HashMap, io::Cursor, path::Path};
+use tch::{Device, Tensor};
+
+const MAGIC: &[u8; 19] = b"FUZZAUG-CHECKPOINT\0";
+const VERSION: u32 = 1;
+
+/// What a checkpoint says about the run that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Epochs completed.
+    pub epoch: u32,
+    /// `model.arch`.
+    pub model: String,
+    /// `dataset.name`.
+    pub dataset: String,
+    /// Training images.
+    pub train_len: u64,
+    /// Classes.
+    pub classes: usize,
+    /// Gene names in order.
+    pub genes: Vec<String>,
+    /// `strategy.name`.
+    pub strategy: String,
+    /// `seed`.
+    pub seed: u64,
+    /// Position of the run's random stream (u128 as text).
+    pub rng_word_pos: String,
+    /// The fuzzaug version that wrote it.
+    pub fuzzaug: String,
+}
+
+impl Meta {
+    /// The fields in which `other` (the current config) differs, as readable lines.
+    pub fn differences(&self, other: &Meta) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |what: &str, a: String, b: String| {
+            if a != b {
+                out.push(format!("{what}: checkpoint {a}, config {b}"));
+            }
+        };
+        cmp("model", self.model.clone(), other.model.clone());
+        cmp("dataset", self.dataset.clone(), other.dataset.clone());
+        cmp(
+            "training images",
+            self.train_len.to_string(),
+            other.train_len.to_string(),
+        );
+        cmp(
+            "classes",
+            self.classes.to_string(),
+            other.classes.to_string(),
+        );
+        cmp("genes", self.genes.join(", "), other.genes.join(", "));
+        cmp("strategy", self.strategy.clone(), other.strategy.clone());
+        cmp("seed", self.seed.to_string(), other.seed.to_string());
+        out
+    }
+}
+
+/// A loaded checkpoint.
+pub struct Checkpoint {
+    /// Its metadata.
+    pub meta: Meta,
+    /// Named tensors (`model/...`, `optim/...`).
+    pub tensors: HashMap<String, Tensor>,
+    /// The strategy's state bytes.
+    pub strategy: Vec<u8>,
+}
+
+fn section(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Writes a checkpoint to `path` atomically.
+pub fn save(
+    path: &Path,
+    meta: &Meta,
+    tensors: &[(String, Tensor)],
+    strategy: &[u8],
+) -> anyhow::Result<()> {
+    let mut blob = Vec::new();
+    Tensor::save_multi_to_stream(tensors, &mut blob).context("serialising the model")?;
+    let mut out = Vec::with_capacity(blob.len() + strategy.len() + 4096);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    section(&mut out, &serde_json::to_vec(meta)?);
+    section(&mut out, &blob);
+    section(&mut out, strategy);
+    let digest = Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    let dir = path.parent().context("checkpoint path has no folder")?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("ckpt"),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, &out)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write()
+        .with_context(|| format!("writing the checkpoint {}", path.display()))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+}
+
+/// Reads and verifies a checkpoint, placing its tensors on `device`.
+pub fn load(path: &Path, device: Device) -> anyhow::Result<Checkpoint> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
+    let p = path.display();
+    if bytes.len() < MAGIC.len() + 4 || &bytes[..MAGIC.len()] != MAGIC {
+        bail!("{p} is not a fuzzaug checkpoint");
+    }
+    if bytes.len() < MAGIC.len() + 4 + 32 {
+        bail!("{p}: the checkpoint is truncated ({} bytes)", bytes.len());
+    }
+    let (body, digest) = bytes.split_at(bytes.len() - 32);
+    if Sha256::digest(body).as_slice() != digest {
+        bail!("{p}: the checkpoint is corrupt or truncated (its SHA-256 seal does not match; {} bytes)", bytes.len());
+    }
+    let version = u32::from_le_bytes(body[MAGIC.len()..MAGIC.len() + 4].try_into()?);
+    if version != VERSION {
+        bail!("{p}: checkpoint format version {version}, this fuzzaug reads version {VERSION}");
+    }
+    let mut at = MAGIC.len() + 4;
+    let mut next = || -> anyhow::Result<&[u8]> {
+        let len = body
+            .get(at..at + 8)
+            .context("section header past the end")?;
+        let len = u64::from_le_bytes(len.try_into()?) as usize;
+        let s = body
+            .get(at + 8..at + 8 + len)
+            .context("section past the end")?;
+        at += 8 + len;
+        Ok(s)
+    };
+    let meta: Meta = serde_json::from_slice(next()?)
+        .with_context(|| format!("{p}: unreadable checkpoint metadata"))?;
+    let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(next()?), device)
+        .with_context(|| format!("{p}: unreadable tensors"))?
+        .into_iter()
+        .collect();
+    let strategy = next()?.to_vec();
+    Ok(Checkpoint {
+        meta,
+        tensors,
+        strategy,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> Meta {
+        Meta {
+            epoch: 3,
+            model: "small-cnn".into(),
+            dataset: "shapes".into(),
+            train_len: 100,
+            classes: 10,
+            genes: vec!["rotation".into()],
+            strategy: "standard".into(),
+            seed: 1,
+            rng_word_pos: "42".into(),
+            fuzzaug: "0.1.0".into(),
+        }
+    }
+
+    #[test]
+    fn round_trip_and_corruption() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("last");
+        let t = vec![("model/w".to_string(), Tensor::from_slice(&[1.0f32, 2.0]))];
+        save(&p, &meta(), &t, b"state").unwrap();
+        let c = load(&p, Device::Cpu).unwrap();
+        assert_eq!(c.meta, meta());
+        assert_eq!(c.strategy, b"state");
+        assert_eq!(
+            Vec::<f32>::try_from(&c.tensors["model/w"]).unwrap(),
+            vec![1.0, 2.0]
+        );
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let e = load(&p, Device::Cpu).err().unwrap().to_string();
+        assert!(
+            e.contains("the checkpoint is corrupt or truncated (its SHA-256 seal does not match;"),
+            "{e}"
+        );
+        let mut flipped = bytes.clone();
+        flipped[40] ^= 1;
+        std::fs::write(&p, &flipped).unwrap();
+        assert!(load(&p, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("corrupt or truncated"));
+        std::fs::write(&p, b"hello").unwrap();
+        assert!(load(&p, Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string()
+            .ends_with("is not a fuzzaug checkpoint"));
+        assert!(load(&d.path().join("none"), Device::Cpu)
+            .err()
+            .unwrap()
+            .to_string()
+            .starts_with("cannot read the checkpoint"));
+    }
+
+    #[test]
+    fn differences_are_named() {
+        let mut other = meta();
+        other.model = "resnet18".into();
+        other.dataset = "cifar10".into();
+        assert_eq!(
+            meta().differences(&other),
+            vec![
+                "model: checkpoint small-cnn, config resnet18",
+                "dataset: checkpoint shapes, config cifar10"
+            ]
+        );
+    }
+}

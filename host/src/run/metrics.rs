@@ -1,0 +1,211 @@
+//! `metrics.csv` and `metrics.jsonl`: one row per epoch (DESIGN.md §8).
+use anyhow::Context;
+use serde_json::{json, Map, Value};
+use std::{
+    fs::OpenOptions,
+    io::Write,
+    path::{Path, PathBuf},
+};
+
+/// The CSV columns, in order (the first eleven are DESIGN.md's contract).
+pub const COLUMNS: &[&str] = &[
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "robust_acc",
+    "epoch_seconds",
+    "train_images_per_second",
+    "scored_candidates",
+    "skipped_robust",
+];
+
+/// Columns that hold timings, which differ between otherwise identical runs.
+pub const TIMING_COLUMNS: &[&str] = &["epoch_seconds", "train_images_per_second"];
+
+/// One epoch's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// 1-based epoch.
+    pub epoch: u32,
+    /// Learning rate at the epoch's start.
+    pub lr: f64,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy.
+    pub train_acc: f64,
+    /// Test loss.
+    pub test_loss: f64,
+    /// Test accuracy.
+    pub test_acc: f64,
+    /// Robust accuracy, on epochs with a grid evaluation.
+    pub robust_acc: Option<f64>,
+    /// Wall time of the epoch's training.
+    pub epoch_seconds: f64,
+    /// Training throughput.
+    pub train_images_per_second: f64,
+    /// Candidates scored.
+    pub scored_candidates: u64,
+    /// Samples the strategy skipped as robust.
+    pub skipped_robust: u64,
+    /// Further statistics (strategy counters, ...), JSONL only.
+    pub extra: Map<String, Value>,
+}
+
+impl Row {
+    fn csv(&self) -> String {
+        let robust = self
+            .robust_acc
+            .map(|r| format!("{r:.6}"))
+            .unwrap_or_default();
+        format!(
+            "{},{:.8},{:.6},{:.6},{:.6},{:.6},{robust},{:.3},{:.1},{},{}\n",
+            self.epoch,
+            self.lr,
+            self.train_loss,
+            self.train_acc,
+            self.test_loss,
+            self.test_acc,
+            self.epoch_seconds,
+            self.train_images_per_second,
+            self.scored_candidates,
+            self.skipped_robust
+        )
+    }
+
+    fn json(&self) -> Value {
+        let mut v = json!({
+            "epoch": self.epoch, "lr": self.lr, "train_loss": self.train_loss, "train_acc": self.train_acc,
+            "test_loss": self.test_loss, "test_acc": self.test_acc, "robust_acc": self.robust_acc,
+            "epoch_seconds": self.epoch_seconds, "train_images_per_second": self.train_images_per_second,
+            "scored_candidates": self.scored_candidates, "skipped_robust": self.skipped_robust,
+        });
+        if let Value::Object(m) = &mut v {
+            m.extend(self.extra.clone());
+        }
+        v
+    }
+}
+
+/// Appends rows to both files of a run directory.
+pub struct Metrics {
+    csv: PathBuf,
+    jsonl: PathBuf,
+}
+
+impl Metrics {
+    /// The metrics files of `dir`, keeping the rows of epochs `1..=keep_epochs` (for a resumed
+    /// run) and dropping any later ones an interrupted run left behind.
+    pub fn open(dir: &Path, keep_epochs: u32) -> anyhow::Result<Self> {
+        let me = Self {
+            csv: dir.join("metrics.csv"),
+            jsonl: dir.join("metrics.jsonl"),
+        };
+        let keep = keep_epochs as usize;
+        let csv_rows: Vec<String> = read_lines(&me.csv)?
+            .into_iter()
+            .skip(1)
+            .take(keep)
+            .collect();
+        let json_rows: Vec<String> = read_lines(&me.jsonl)?.into_iter().take(keep).collect();
+        let mut csv = COLUMNS.join(",") + "\n";
+        for r in csv_rows {
+            csv += &(r + "\n");
+        }
+        let json: String = json_rows.into_iter().map(|r| r + "\n").collect();
+        std::fs::write(&me.csv, csv).with_context(|| format!("writing {}", me.csv.display()))?;
+        std::fs::write(&me.jsonl, json)
+            .with_context(|| format!("writing {}", me.jsonl.display()))?;
+        Ok(me)
+    }
+
+    /// Appends one epoch.
+    pub fn append(&self, row: &Row) -> anyhow::Result<()> {
+        append(&self.csv, &row.csv())?;
+        append(&self.jsonl, &(row.json().to_string() + "\n"))
+    }
+}
+
+fn read_lines(p: &Path) -> anyhow::Result<Vec<String>> {
+    match std::fs::read_to_string(p) {
+        Ok(t) => Ok(t.lines().map(str::to_string).collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+    }
+}
+
+fn append(p: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(p)
+        .with_context(|| format!("opening {}", p.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", p.display()))?;
+    f.sync_data()
+        .with_context(|| format!("writing {}", p.display()))
+}
+
+/// Reads `metrics.csv` back as (header, rows of cells).
+pub fn read_csv(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
+    let lines = read_lines(path)?;
+    let mut it = lines.into_iter();
+    let header = it
+        .next()
+        .map(|h| h.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    Ok((
+        header,
+        it.map(|l| l.split(',').map(str::to_string).collect())
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(epoch: u32) -> Row {
+        Row {
+            epoch,
+            lr: 0.1,
+            train_loss: 1.0,
+            train_acc: 0.5,
+            test_loss: 1.1,
+            test_acc: 0.4,
+            robust_acc: None,
+            epoch_seconds: 2.0,
+            train_images_per_second: 100.0,
+            scored_candidates: 0,
+            skipped_robust: 0,
+            extra: Map::new(),
+        }
+    }
+
+    #[test]
+    fn resume_keeps_only_finished_epochs() {
+        let d = tempfile::tempdir().unwrap();
+        let m = Metrics::open(d.path(), 0).unwrap();
+        for e in 1..=3 {
+            m.append(&row(e)).unwrap();
+        }
+        let (header, rows) = read_csv(&d.path().join("metrics.csv")).unwrap();
+        assert_eq!(header, COLUMNS);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0][6], "",
+            "robust_acc is empty without a grid evaluation"
+        );
+        Metrics::open(d.path(), 2).unwrap();
+        assert_eq!(read_csv(&d.path().join("metrics.csv")).unwrap().1.len(), 2);
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("metrics.jsonl"))
+                .unwrap()
+                .lines()
+                .count(),
+            2
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! A run: the run directory (DESIGN.md §8), the epoch loop around a training
+//! [`Session`](crate::train::Session), metrics, checkpoints and the summary.
+pub mod checkpoint;
+pub mod metrics;
+
+use crate::{
+    setup::Experiment,
+    train::{EpochStats, Session},
+};
+use anyhow::{bail, Context};
+use indicatif::ProgressBar;
+use metrics::{Metrics, Row};
+use serde_json::json;
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+/// How to treat an existing run directory, and what to print.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Continue from `checkpoints/last`.
+    pub resume: bool,
+    /// Replace an existing run directory.
+    pub overwrite: bool,
+    /// No progress bars and no per-epoch lines.
+    pub quiet: bool,
+}
+
+/// What a finished run reports (also `summary.json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Final standard accuracy.
+    pub test_acc: f64,
+    /// Seconds spent training (all sessions of a resumed run).
+    pub train_seconds: f64,
+    /// Epochs run.
+    pub epochs: u32,
+}
+
+/// The run directory of a config.
+pub fn run_dir(exp: &Experiment) -> PathBuf {
+    exp.config.output_dir.join(&exp.config.name)
+}
+
+fn prepare_dir(dir: &Path, options: Options) -> anyhow::Result<()> {
+    let exists = dir.exists();
+    if exists && !options.resume && !options.overwrite {
+        bail!("run directory {} already exists; pass --resume to continue it or --overwrite to replace it", dir.display());
+    }
+    if options.resume && !dir.join("checkpoints").join("last").is_file() {
+        bail!(
+            "--resume: {} holds no checkpoint (checkpoints/last); run without --resume to start it",
+            dir.display()
+        );
+    }
+    if exists && options.overwrite {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    for sub in ["", "checkpoints", "plots"] {
+        let d = dir.join(sub);
+        std::fs::create_dir_all(&d)
+            .with_context(|| format!("cannot create the run directory {}", d.display()))?;
+    }
+    Ok(())
+}
+
+/// The resolved config with provenance: fuzzaug's version, libtorch, and each plugin
+/// library's path, SHA-256 and fingerprint.
+fn resolved_config(exp: &Experiment) -> anyhow::Result<String> {
+    let mut text = toml::to_string(&exp.config).context("writing the resolved config")?;
+    text.push_str(&format!(
+        "\n# Provenance, written by fuzzaug (ignored when this file is used as a config).\n[fuzzaug]\nversion = \"{}\"\nlibtorch = \"{}\"\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::runtime::built_libtorch()
+    ));
+    for lib in exp.registry.libraries() {
+        let fp: Vec<String> = lib
+            .fingerprint
+            .fields()
+            .iter()
+            .map(|(k, v)| format!("{k} = \"{v}\""))
+            .collect();
+        text.push_str(&format!(
+            "\n[fuzzaug.plugins.{}]\npath = {:?}\nsha256 = \"{}\"\n{}\n",
+            lib.name(),
+            lib.path.display().to_string(),
+            lib.sha256,
+            fp.join("\n")
+        ));
+    }
+    Ok(text)
+}
+
+fn meta(session: &Session, epoch: u32) -> checkpoint::Meta {
+    let c = &session.config;
+    checkpoint::Meta {
+        epoch,
+        model: c.model.arch.clone(),
+        dataset: c.dataset.name.clone(),
+        train_len: session.parts.dataset_info.train_len,
+        classes: session.parts.dataset_info.classes.len(),
+        genes: session
+            .parts
+            .genes
+            .iter()
+            .map(|g| g.spec.name.to_string())
+            .collect(),
+        strategy: c.strategy.name.clone(),
+        seed: c.seed,
+        rng_word_pos: session.rng.get_word_pos().to_string(),
+        fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+fn save_checkpoint(session: &Session, path: &Path, epoch: u32) -> anyhow::Result<()> {
+    let mut tensors: Vec<(String, tch::Tensor)> = session
+        .vs
+        .variables()
+        .into_iter()
+        .map(|(k, t)| (format!("model/{k}"), t))
+        .collect();
+    tensors.extend(session.optimizer.state_tensors());
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let strategy = session.parts.strategy.save_state()?;
+    checkpoint::save(path, &meta(session, epoch), &tensors, &strategy)
+}
+
+fn restore(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
+    let ckpt = checkpoint::load(path, session.device)?;
+    let diffs = ckpt.meta.differences(&meta(session, ckpt.meta.epoch));
+    if !diffs.is_empty() {
+        bail!(
+            "{} was written for a different config:\n  {}",
+            path.display(),
+            diffs.join("\n  ")
+        );
+    }
+    let _guard = tch::no_grad_guard();
+    for (name, mut var) in session.vs.variables() {
+        let saved = ckpt
+            .tensors
+            .get(&format!("model/{name}"))
+            .with_context(|| format!("{}: no tensor for `{name}`", path.display()))?;
+        var.f_copy_(saved).with_context(|| {
+            format!("{}: tensor `{name}` does not fit the model", path.display())
+        })?;
+    }
+    session
+        .optimizer
+        .load_state(&ckpt.tensors)
+        .with_context(|| format!("{}", path.display()))?;
+    session.parts.strategy.load_state(&ckpt.strategy)?;
+    let pos: u128 = ckpt
+        .meta
+        .rng_word_pos
+        .parse()
+        .with_context(|| format!("{}: bad random-stream position", path.display()))?;
+    session.rng.set_word_pos(pos);
+    Ok(ckpt.meta.epoch)
+}
+
+fn row(epoch: u32, stats: &EpochStats, test: &crate::train::Accuracy) -> Row {
+    let skipped = stats
+        .counters
+        .iter()
+        .find(|(k, _)| k == "skipped_robust")
+        .map_or(0, |(_, v)| *v as u64);
+    let extra = stats
+        .counters
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    Row {
+        epoch,
+        lr: stats.lr,
+        train_loss: stats.loss,
+        train_acc: stats.accuracy,
+        test_loss: test.loss,
+        test_acc: test.accuracy,
+        robust_acc: None,
+        epoch_seconds: stats.seconds,
+        train_images_per_second: stats.images_per_second,
+        scored_candidates: stats.scored_candidates,
+        skipped_robust: skipped,
+        extra,
+    }
+}
+
+/// Trains `exp` to the end, writing its run directory.
+pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
+    let dir = run_dir(exp);
+    prepare_dir(&dir, options)?;
+    std::fs::write(dir.join("config.toml"), resolved_config(exp)?)
+        .with_context(|| format!("writing {}", dir.join("config.toml").display()))?;
+    let parts = exp.components()?;
+    let mut session = Session::new(&exp.config, parts)?;
+    let last = dir.join("checkpoints").join("last");
+    let start_epoch = if options.resume {
+        restore(&mut session, &last)?
+    } else {
+        0
+    };
+    let metrics = Metrics::open(&dir, start_epoch)?;
+    let mut train_seconds: f64 = previous_train_seconds(&dir, start_epoch);
+    let bar = if options.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    let epochs = exp.config.train.epochs;
+    let mut test_acc = f64::NAN;
+    for epoch in start_epoch..epochs {
+        let started = Instant::now();
+        let stats = session.train_epoch(epoch, &bar).map_err(|e| {
+            let kept = if epoch > 0 {
+                format!(
+                    "the last good checkpoint (epoch {epoch}) is intact at {}",
+                    last.display()
+                )
+            } else {
+                "no checkpoint was written yet".to_string()
+            };
+            e.context(kept)
+        })?;
+        let test = session.evaluate()?;
+        train_seconds += started.elapsed().as_secs_f64();
+        metrics.append(&row(epoch + 1, &stats, &test))?;
+        save_checkpoint(&session, &last, epoch + 1)?;
+        test_acc = test.accuracy;
+        if !options.quiet {
+            bar.suspend(|| {
+                log::info!(
+                    "epoch {}/{epochs}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.1} s, {:.0} img/s",
+                    epoch + 1, stats.loss, stats.accuracy, test.loss, test.accuracy, stats.seconds, stats.images_per_second
+                )
+            });
+        }
+    }
+    bar.finish_and_clear();
+    if test_acc.is_nan() {
+        test_acc = session.evaluate()?.accuracy;
+    }
+    let summary = Summary {
+        dir: dir.clone(),
+        test_acc,
+        train_seconds,
+        epochs,
+    };
+    write_summary(exp, &session, &summary)?;
+    Ok(summary)
+}
+
+/// Training seconds already spent by the finished epochs of a resumed run.
+fn previous_train_seconds(dir: &Path, epochs: u32) -> f64 {
+    let Ok((header, rows)) = metrics::read_csv(&dir.join("metrics.csv")) else {
+        return 0.0;
+    };
+    let Some(col) = header.iter().position(|h| h == "epoch_seconds") else {
+        return 0.0;
+    };
+    rows.iter()
+        .take(epochs as usize)
+        .filter_map(|r| r.get(col)?.parse::<f64>().ok())
+        .sum()
+}
+
+fn write_summary(exp: &Experiment, session: &Session, s: &Summary) -> anyhow::Result<()> {
+    let c = &exp.config;
+    let v = json!({
+        "test_acc": s.test_acc,
+        "robust_acc": null,
+        "robust_grid_size": null,
+        "robust_subset": null,
+        "train_seconds": s.train_seconds,
+        "epochs": s.epochs,
+        "strategy": c.strategy.name,
+        "model": c.model.arch,
+        "dataset": c.dataset.name,
+        "device": format!("{:?}", session.device).to_lowercase(),
+        "seed": c.seed,
+        "train_images": session.parts.dataset_info.train_len,
+        "test_images": session.parts.dataset_info.test_len,
+        "fuzzaug": env!("CARGO_PKG_VERSION"),
+    });
+    let p = s.dir.join("summary.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&v)? + "\n")
+        .with_context(|| format!("writing {}", p.display()))
+}

@@ -1,0 +1,117 @@
+//! The training engine: a [`Session`] holds everything a run needs on the device (data, model,
+//! optimiser, random stream, components) and trains it epoch by epoch.
+mod epoch;
+pub mod evaluate;
+pub mod optim;
+pub mod schedule;
+
+pub use epoch::{EpochStats, NonFinite};
+pub use evaluate::{evaluate, Accuracy};
+
+use crate::{
+    augment::Engine,
+    config::Config,
+    data::DeviceData,
+    models::{self, InputSpec},
+    setup::Components,
+};
+use anyhow::Context;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::{nn, Device};
+
+/// Resolves `auto`, `cpu`, `cuda` or `cuda:N`.
+pub fn device(spec: &str) -> anyhow::Result<Device> {
+    Ok(match spec {
+        "cpu" => Device::Cpu,
+        "auto" => Device::cuda_if_available(),
+        "cuda" | "cuda:0" if tch::Cuda::is_available() => Device::Cuda(0),
+        s => match s.strip_prefix("cuda:").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n < tch::Cuda::device_count() as usize => Device::Cuda(n),
+            _ if !tch::Cuda::is_available() => anyhow::bail!("device `{s}`: CUDA is not available on this machine (`fuzzaug --version` tells what libtorch sees); use device = \"cpu\" or \"auto\""),
+            _ => anyhow::bail!("device `{s}`: this machine has {} CUDA device(s)", tch::Cuda::device_count()),
+        },
+    })
+}
+
+/// Everything a run trains with.
+pub struct Session {
+    /// The run's config.
+    pub config: Config,
+    /// Dataset, genes and strategy.
+    pub parts: Components,
+    /// The dataset on the device.
+    pub data: DeviceData,
+    /// The model's variables (parameters and batch-norm statistics).
+    pub vs: nn::VarStore,
+    /// The model.
+    pub model: Box<dyn nn::ModuleT>,
+    /// The optimiser.
+    pub optimizer: optim::Optimizer,
+    /// The run's random stream (shuffling, flips, seeds of tensor transforms).
+    pub rng: ChaCha8Rng,
+    /// Where the tensors live.
+    pub device: Device,
+}
+
+impl Session {
+    /// Loads the data onto the device and builds the model and optimiser, all seeded by
+    /// `config.seed`.
+    pub fn new(config: &Config, mut parts: Components) -> anyhow::Result<Self> {
+        let device = device(&config.device)?;
+        let info = parts.dataset_info.clone();
+        let (mean, std) = parts.normalization.clone();
+        let data = DeviceData::load(&mut parts.dataset, &info, &mean, &std, device)
+            .context("loading the dataset")?;
+        tch::manual_seed(config.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let spec = InputSpec {
+            channels: i64::from(info.channels),
+            height: i64::from(info.height),
+            width: i64::from(info.width),
+            classes: info.classes.len() as i64,
+        };
+        let model = models::build(&config.model.arch, &vs.root(), &spec)?;
+        let optimizer = optim::Optimizer::new(&config.train.optimizer, &vs);
+        Ok(Self {
+            config: config.clone(),
+            parts,
+            data,
+            vs,
+            model,
+            optimizer,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            device,
+        })
+    }
+
+    /// The augmentation engine over the run's genes.
+    pub fn engine(&self) -> Engine<'_> {
+        Engine::new(
+            &self.parts.genes,
+            self.parts.dataset_info.height,
+            self.parts.dataset_info.width,
+        )
+    }
+
+    /// The learning rate `progress` epochs into training.
+    pub fn learning_rate(&self, progress: f64) -> f64 {
+        schedule::learning_rate(
+            &self.config.train.schedule,
+            self.optimizer.base_lr(),
+            progress,
+            self.config.train.epochs,
+        )
+    }
+
+    /// Standard accuracy on the test split.
+    pub fn evaluate(&self) -> anyhow::Result<Accuracy> {
+        evaluate(
+            self.model.as_ref(),
+            &self.data.test,
+            &self.data.normalizer,
+            self.parts.dataset_info.classes.len(),
+            self.device,
+        )
+    }
+}
