@@ -24,7 +24,7 @@ all: build
 
 help:
 	@echo "make build   provision libtorch, release-build the host and every plugin (target/release/)"
-	@echo "make demo    build, list the plugins, check configs/quickstart.toml"
+	@echo "make demo    build, list the plugins, train configs/quickstart.toml (about a minute)"
 	@echo "make test    build, then run every test (unit + integration against the built .so files)"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
 	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
@@ -40,6 +40,7 @@ demo: build
 	$(BIN) --version
 	$(BIN) plugins
 	$(BIN) check configs/quickstart.toml
+	$(BIN) run configs/quickstart.toml --overwrite
 
 test: build
 	@$(WITH_TORCH) $(CARGO) test --release $(PLAIN_PKGS) && $(CARGO) test --release $(TORCH_PKGS)

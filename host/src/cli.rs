@@ -86,9 +86,12 @@ pub struct RunArgs {
 pub struct EvalArgs {
     /// The run's config.
     pub config: PathBuf,
-    /// The checkpoint file.
+    /// The checkpoint file (e.g. runs/NAME/checkpoints/last).
     #[arg(long)]
     pub checkpoint: PathBuf,
+    /// Where to write the JSON report (default: beside the checkpoint, `<checkpoint>.eval.json`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// `--set` overrides.
     #[command(flatten)]
     pub overrides: Overrides,

@@ -10,6 +10,7 @@ pub mod data;
 pub mod fetch;
 pub mod models;
 pub mod plugins;
+pub mod report;
 pub mod run;
 pub mod runtime;
 pub mod setup;

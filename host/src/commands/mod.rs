@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 mod check;
+mod eval;
 mod fetch;
 mod plugins;
 mod run;
@@ -27,7 +28,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Check(args) => check::run(&args, &cli.plugin_dirs),
         Command::Plugins(args) => plugins::run(&args, &cli.plugin_dirs),
         Command::Run(args) => run::run(&args, &cli.plugin_dirs),
-        Command::Eval(_) => pending("eval", 4),
+        Command::Eval(args) => eval::run(&args, &cli.plugin_dirs),
         Command::Preview(_) => pending("preview", 5),
         Command::Compare(_) => pending("compare", 7),
         Command::Fetch(args) => fetch::run(&args),

@@ -129,7 +129,9 @@ fn save_checkpoint(session: &Session, path: &Path, epoch: u32) -> anyhow::Result
     checkpoint::save(path, &meta(session, epoch), &tensors, &strategy)
 }
 
-fn restore(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
+/// Loads a checkpoint into `session` after checking it was written for the same config;
+/// returns the epochs it had completed.
+pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
     let ckpt = checkpoint::load(path, session.device)?;
     let diffs = ckpt.meta.differences(&meta(session, ckpt.meta.epoch));
     if !diffs.is_empty() {
@@ -241,6 +243,7 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
         }
     }
     bar.finish_and_clear();
+    plots(&dir)?;
     if test_acc.is_nan() {
         test_acc = session.evaluate()?.accuracy;
     }
@@ -252,6 +255,65 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     };
     write_summary(exp, &session, &summary)?;
     Ok(summary)
+}
+
+/// `plots/train_loss.png` and `plots/test_acc.png` from `metrics.csv` (the robust-accuracy
+/// curve joins them when robust evaluation runs).
+pub fn plots(dir: &Path) -> anyhow::Result<()> {
+    use crate::report::plot::{line_chart, Labels, Series};
+    let (header, rows) = metrics::read_csv(&dir.join("metrics.csv"))?;
+    let column = |name: &str| -> Vec<(f64, f64)> {
+        let Some(c) = header.iter().position(|h| h == name) else {
+            return Vec::new();
+        };
+        rows.iter()
+            .filter_map(|r| Some((r.first()?.parse().ok()?, r.get(c)?.parse().ok()?)))
+            .collect()
+    };
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("run")
+        .to_string();
+    for (file, col, title, y) in [
+        (
+            "train_loss.png",
+            "train_loss",
+            "Training loss",
+            "cross-entropy",
+        ),
+        (
+            "test_acc.png",
+            "test_acc",
+            "Test accuracy",
+            "accuracy (fraction)",
+        ),
+        (
+            "robust_acc.png",
+            "robust_acc",
+            "Robust accuracy",
+            "accuracy (fraction)",
+        ),
+    ] {
+        let points = column(col);
+        if points.is_empty() {
+            continue;
+        }
+        let labels = Labels {
+            title,
+            x: "epoch",
+            y,
+        };
+        line_chart(
+            &dir.join("plots").join(file),
+            &labels,
+            &[Series {
+                name: name.clone(),
+                points,
+            }],
+        )?;
+    }
+    Ok(())
 }
 
 /// Training seconds already spent by the finished epochs of a resumed run.

@@ -1,0 +1,2 @@
+//! Figures and reports made from run directories.
+pub mod plot;

@@ -1,0 +1,331 @@
+//! `fuzzaug run` end to end on a tiny `shapes` set: the run directory, determinism, kill and
+//! resume, the non-finite-loss guard, and the errors.
+use fuzzaug_tests::{fuzzaug, fuzzaug_in, Scratch};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn config(epochs: u32, train: u32) -> String {
+    format!(
+        "name = \"t\"\nseed = 7\ndevice = \"cpu\"\noutput_dir = \"runs\"\n\
+         [dataset]\nname = \"shapes\"\ntrain_size = {train}\ntest_size = 64\nsize = 16\n\
+         [train]\nepochs = {epochs}\nbatch_size = 32\noptimizer = {{ kind = \"sgd\", lr = 0.05, momentum = 0.9 }}\nschedule = {{ kind = \"cosine\" }}\n\
+         [[transforms]]\nname = \"rotation\"\n"
+    )
+}
+
+fn run_in(dir: &Path, cfg: &Path, extra: &[&str]) -> fuzzaug_tests::Run {
+    let mut args = vec!["run", cfg.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    fuzzaug_in(&args, Some(dir))
+}
+
+/// metrics.csv without the timing columns.
+fn metrics(run_dir: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !["epoch_seconds", "train_images_per_second"].contains(h))
+        .map(|(i, _)| i)
+        .collect();
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&i| cells[i].to_string()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_writes_its_directory_and_is_deterministic() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(2, 128));
+    let out = run_in(a.path(), &cfg, &[]);
+    assert!(out.ok().contains("test accuracy"), "{}", out.stdout);
+    let dir = a.path().join("runs/t");
+    for f in [
+        "config.toml",
+        "metrics.csv",
+        "metrics.jsonl",
+        "summary.json",
+        "checkpoints/last",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let header = std::fs::read_to_string(dir.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(header, "epoch,lr,train_loss,train_acc,test_loss,test_acc,robust_acc,epoch_seconds,train_images_per_second,scored_candidates,skipped_robust");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    for k in [
+        "test_acc",
+        "robust_acc",
+        "robust_grid_size",
+        "robust_subset",
+        "train_seconds",
+        "epochs",
+        "strategy",
+        "model",
+        "dataset",
+        "device",
+    ] {
+        assert!(summary.get(k).is_some(), "summary.json lacks {k}");
+    }
+    assert_eq!(summary["epochs"], 2);
+    assert_eq!(summary["device"], "cpu");
+    let resolved = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(
+        resolved.contains("[fuzzaug.plugins.shapes]") && resolved.contains("sha256 = "),
+        "{resolved}"
+    );
+    // The resolved config is itself a valid config.
+    fuzzaug_in(
+        &["check", dir.join("config.toml").to_str().unwrap()],
+        Some(a.path()),
+    )
+    .ok();
+
+    let b = Scratch::new();
+    let cfg_b = b.write("c.toml", &config(2, 128));
+    run_in(b.path(), &cfg_b, &[]).ok();
+    let (ma, mb) = (metrics(&dir), metrics(&b.path().join("runs/t")));
+    assert_eq!(ma.len(), 2);
+    assert_eq!(ma, mb, "two CPU runs with the same seed must agree");
+}
+
+#[test]
+fn an_existing_run_directory_is_not_overwritten_silently() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 64));
+    run_in(a.path(), &cfg, &[]).ok();
+    let err = run_in(a.path(), &cfg, &[]).fails().to_string();
+    assert!(err.contains("run directory runs/t already exists; pass --resume to continue it or --overwrite to replace it"), "{err}");
+    run_in(a.path(), &cfg, &["--overwrite"]).ok();
+}
+
+fn wait_for(path: &Path, timeout: Duration) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < timeout,
+            "{} did not appear",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_result() {
+    let reference = Scratch::new();
+    let cfg = reference.write("c.toml", &config(3, 1024));
+    run_in(reference.path(), &cfg, &[]).ok();
+
+    let killed = Scratch::new();
+    let cfg_k = killed.write("c.toml", &config(3, 1024));
+    let mut child = Command::new(fuzzaug_tests::fuzzaug_bin())
+        .args(["run", cfg_k.to_str().unwrap(), "--quiet"])
+        .current_dir(killed.path())
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = killed.path().join("runs/t");
+    wait_for(&dir.join("checkpoints/last"), Duration::from_secs(120));
+    std::thread::sleep(Duration::from_millis(300)); // into epoch 2
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let done_before = metrics(&dir).len();
+    assert!(
+        done_before < 3,
+        "the run finished before it could be killed"
+    );
+    run_in(killed.path(), &cfg_k, &["--resume"]).ok();
+    assert_eq!(metrics(&dir), metrics(&reference.path().join("runs/t")));
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 128));
+    run_in(a.path(), &cfg, &[]).ok();
+    let ckpt = a.path().join("runs/t/checkpoints/last");
+    let before = std::fs::read(&ckpt).unwrap();
+    let err = run_in(
+        a.path(),
+        &cfg,
+        &[
+            "--resume",
+            "--set",
+            "train.epochs=3",
+            "--set",
+            "train.optimizer.lr=1e12",
+        ],
+    )
+    .fails()
+    .to_string();
+    assert!(err.contains("non-finite training loss"), "{err}");
+    assert!(err.contains("at epoch 2, batch "), "{err}");
+    assert!(
+        err.contains("the last good checkpoint (epoch 1) is intact at runs/t/checkpoints/last"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&ckpt).unwrap(), before);
+    // ... and it still loads: resuming with a sane learning rate finishes the run.
+    run_in(a.path(), &cfg, &["--resume", "--set", "train.epochs=2"]).ok();
+}
+
+#[test]
+fn a_checkpoint_from_another_model_is_refused_naming_the_difference() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 64));
+    run_in(a.path(), &cfg, &[]).ok();
+    let err = run_in(
+        a.path(),
+        &cfg,
+        &[
+            "--resume",
+            "--set",
+            "model.arch=preact-resnet20",
+            "--set",
+            "train.epochs=2",
+        ],
+    )
+    .fails()
+    .to_string();
+    assert!(err.contains("runs/t/checkpoints/last was written for a different config:\n  model: checkpoint small-cnn, config preact-resnet20"), "{err}");
+}
+
+#[test]
+fn a_corrupt_or_truncated_checkpoint_is_refused() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 64));
+    run_in(a.path(), &cfg, &[]).ok();
+    let ckpt = a.path().join("runs/t/checkpoints/last");
+    let bytes = std::fs::read(&ckpt).unwrap();
+    std::fs::write(&ckpt, &bytes[..bytes.len() - 100]).unwrap();
+    let err = run_in(a.path(), &cfg, &["--resume", "--set", "train.epochs=2"])
+        .fails()
+        .to_string();
+    assert!(
+        err.contains("runs/t/checkpoints/last: the checkpoint is corrupt or truncated"),
+        "{err}"
+    );
+    std::fs::write(&ckpt, b"garbage").unwrap();
+    let err = run_in(a.path(), &cfg, &["--resume", "--set", "train.epochs=2"])
+        .fails()
+        .to_string();
+    assert!(
+        err.contains("runs/t/checkpoints/last is not a fuzzaug checkpoint"),
+        "{err}"
+    );
+}
+
+#[test]
+fn resume_without_a_checkpoint_and_unwritable_output_are_errors() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 64));
+    let err = run_in(a.path(), &cfg, &["--resume"]).fails().to_string();
+    assert!(
+        err.contains("--resume: runs/t holds no checkpoint"),
+        "{err}"
+    );
+    let blocker: PathBuf = a.write("file", "not a folder");
+    let err = fuzzaug(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--quiet",
+        "--set",
+        &format!("output_dir={:?}", blocker.display().to_string()),
+    ])
+    .fails()
+    .to_string();
+    assert!(
+        err.contains(&format!(
+            "cannot create the run directory {}/t",
+            blocker.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_training_settings_are_refused_before_any_work() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 64));
+    for (set, msg) in [
+        ("model.arch=resnet-9", "unknown model `resnet-9`"),
+        (
+            "train.batch_size=0",
+            "`train.batch_size` must be at least 1",
+        ),
+        ("train.epochs=0", "`train.epochs` must be at least 1"),
+    ] {
+        let err = run_in(a.path(), &cfg, &["--set", set]).fails().to_string();
+        assert!(err.contains(msg), "{set}: {err}");
+    }
+    assert!(
+        !a.path().join("runs").exists(),
+        "no run directory for a refused config"
+    );
+}
+
+#[test]
+fn eval_reports_the_checkpoints_accuracy_per_class_and_as_json() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(2, 128));
+    run_in(a.path(), &cfg, &[]).ok();
+    let out = fuzzaug_in(
+        &[
+            "eval",
+            cfg.to_str().unwrap(),
+            "--checkpoint",
+            "runs/t/checkpoints/last",
+        ],
+        Some(a.path()),
+    );
+    let text = out.ok();
+    assert!(
+        text.contains("runs/t/checkpoints/last (epoch 2) on 64 test images of `shapes`"),
+        "{text}"
+    );
+    assert!(text.contains("  circle "), "{text}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(a.path().join("runs/t/checkpoints/last.eval.json")).unwrap(),
+    )
+    .unwrap();
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(a.path().join("runs/t/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report["test_acc"], summary["test_acc"],
+        "eval of the last checkpoint reproduces the run's final accuracy"
+    );
+    assert_eq!(report["per_class_acc"].as_object().unwrap().len(), 10);
+    let err = fuzzaug_in(
+        &[
+            "eval",
+            cfg.to_str().unwrap(),
+            "--checkpoint",
+            "runs/t/nothing",
+        ],
+        Some(a.path()),
+    )
+    .fails()
+    .to_string();
+    assert!(
+        err.contains("cannot read the checkpoint runs/t/nothing"),
+        "{err}"
+    );
+}
