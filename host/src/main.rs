@@ -30,7 +30,11 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            if e.is::<fuzzaug::run::interrupt::Interrupted>() {
+                ExitCode::from(fuzzaug::run::interrupt::EXIT_INTERRUPTED)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -270,6 +270,11 @@ fn bad_training_settings_are_refused_before_any_work() {
             "`train.batch_size` must be at least 1",
         ),
         ("train.epochs=0", "`train.epochs` must be at least 1"),
+        (
+            "train.precision=\"bf16\"",
+            "train.precision = \"bf16\" is not available in this build yet",
+        ),
+        ("device=\"cuda:7\"", "device `cuda:7`: "),
     ] {
         let err = run_in(a.path(), &cfg, &["--set", set]).fails().to_string();
         assert!(err.contains(msg), "{set}: {err}");
@@ -328,4 +333,38 @@ fn eval_reports_the_checkpoints_accuracy_per_class_and_as_json() {
         err.contains("cannot read the checkpoint runs/t/nothing"),
         "{err}"
     );
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(3, 1024));
+    let child = Command::new(fuzzaug_tests::fuzzaug_bin())
+        .args(["run", "c.toml", "--quiet"])
+        .current_dir(a.path())
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ckpt = a.path().join("runs/t/checkpoints/last");
+    wait_for(&ckpt, Duration::from_secs(120));
+    let before = std::fs::read(&ckpt).unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("error: run t (c.toml)"), "{err}");
+    assert!(err.contains("interrupted at epoch 2, batch "), "{err}");
+    assert!(err.contains("nothing of that epoch was saved. The last good checkpoint (epoch 1) is intact at runs/t/checkpoints/last; continue with `fuzzaug run c.toml --resume`"), "{err}");
+    assert_eq!(
+        std::fs::read(&ckpt).unwrap(),
+        before,
+        "the checkpoint is untouched"
+    );
+    run_in(a.path(), &cfg, &["--resume"]).ok();
 }

@@ -1,6 +1,7 @@
 //! A run: the run directory (DESIGN.md §8), the epoch loop around a training
 //! [`Session`](crate::train::Session), metrics, checkpoints and the summary.
 pub mod checkpoint;
+pub mod interrupt;
 pub mod metrics;
 
 use crate::{
@@ -195,6 +196,7 @@ fn row(epoch: u32, stats: &EpochStats, test: &crate::train::Accuracy) -> Row {
 /// Trains `exp` to the end, writing its run directory.
 pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     let dir = run_dir(exp);
+    crate::train::preflight(&exp.config)?;
     prepare_dir(&dir, options)?;
     std::fs::write(dir.join("config.toml"), resolved_config(exp)?)
         .with_context(|| format!("writing {}", dir.join("config.toml").display()))?;
@@ -215,19 +217,41 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     };
     let epochs = exp.config.train.epochs;
     let mut test_acc = f64::NAN;
+    interrupt::install();
     for epoch in start_epoch..epochs {
         let started = Instant::now();
-        let stats = session.train_epoch(epoch, &bar).map_err(|e| {
-            let kept = if epoch > 0 {
-                format!(
-                    "the last good checkpoint (epoch {epoch}) is intact at {}",
-                    last.display()
-                )
-            } else {
-                "no checkpoint was written yet".to_string()
-            };
-            e.context(kept)
-        })?;
+        let kept = if epoch > 0 {
+            format!(
+                "the last good checkpoint (epoch {epoch}) is intact at {}",
+                last.display()
+            )
+        } else {
+            "no checkpoint was written yet".to_string()
+        };
+        let stats = match session.train_epoch(epoch, &bar, interrupt::requested) {
+            Ok(stats) => stats,
+            Err(e) if e.is::<crate::train::Stopped>() => {
+                let batch = e
+                    .downcast_ref::<crate::train::Stopped>()
+                    .map_or(0, |s| s.batch);
+                let how = if epoch > 0 {
+                    format!(
+                        "; continue with `fuzzaug run {} --resume`",
+                        exp.source.path.display()
+                    )
+                } else {
+                    String::new()
+                };
+                let kept = format!("{}{how}", capitalise(&kept));
+                return Err(interrupt::Interrupted {
+                    epoch: epoch + 1,
+                    batch,
+                    kept,
+                }
+                .into());
+            }
+            Err(e) => return Err(e.context(kept)),
+        };
         let test = session.evaluate()?;
         train_seconds += started.elapsed().as_secs_f64();
         metrics.append(&row(epoch + 1, &stats, &test))?;
@@ -314,6 +338,13 @@ pub fn plots(dir: &Path) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// Training seconds already spent by the finished epochs of a resumed run.

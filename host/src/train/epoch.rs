@@ -42,9 +42,23 @@ pub struct NonFinite {
     pub loss: f64,
 }
 
+/// The epoch was asked to stop after batch `batch` (1-based).
+#[derive(Debug, thiserror::Error)]
+#[error("stopped after batch {batch}")]
+pub struct Stopped {
+    /// The last batch trained.
+    pub batch: usize,
+}
+
 impl Session {
     /// Runs epoch `epoch` (0-based).
-    pub fn train_epoch(&mut self, epoch: u32, bar: &ProgressBar) -> anyhow::Result<EpochStats> {
+    /// `stop` is polled after every batch; when it says so, the epoch ends with [`Stopped`].
+    pub fn train_epoch(
+        &mut self,
+        epoch: u32,
+        bar: &ProgressBar,
+        stop: impl Fn() -> bool,
+    ) -> anyhow::Result<EpochStats> {
         let start = Instant::now();
         let n = self.data.train.len() as usize;
         let batch = self.config.train.batch_size as usize;
@@ -79,6 +93,9 @@ impl Session {
             correct += ok;
             scored += k;
             bar.inc(1);
+            if stop() {
+                bail!(Stopped { batch: b + 1 });
+            }
             bar.set_message(format!(
                 "loss {:.4}  {:.0} img/s",
                 loss_sum / ((b * batch + samples.len()) as f64),

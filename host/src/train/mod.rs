@@ -5,7 +5,7 @@ pub mod evaluate;
 pub mod optim;
 pub mod schedule;
 
-pub use epoch::{EpochStats, NonFinite};
+pub use epoch::{EpochStats, NonFinite, Stopped};
 pub use evaluate::{evaluate, Accuracy};
 
 use crate::{
@@ -34,6 +34,16 @@ pub fn device(spec: &str) -> anyhow::Result<Device> {
     })
 }
 
+/// The checks of a config that need the machine (device, precision), done before any work:
+/// returns the device to train on.
+pub fn preflight(config: &Config) -> anyhow::Result<Device> {
+    if config.train.precision == crate::config::Precision::Bf16 {
+        // Needs libtorch's bf16 autocast dtype, which tch does not bind yet.
+        anyhow::bail!("train.precision = \"bf16\" is not available in this build yet (bf16 autocast comes with the performance work, issue #8); use \"fp32\"");
+    }
+    device(&config.device)
+}
+
 /// Everything a run trains with.
 pub struct Session {
     /// The run's config.
@@ -58,7 +68,7 @@ impl Session {
     /// Loads the data onto the device and builds the model and optimiser, all seeded by
     /// `config.seed`.
     pub fn new(config: &Config, mut parts: Components) -> anyhow::Result<Self> {
-        let device = device(&config.device)?;
+        let device = preflight(config)?;
         let info = parts.dataset_info.clone();
         let (mean, std) = parts.normalization.clone();
         let data = DeviceData::load(&mut parts.dataset, &info, &mean, &std, device)
