@@ -12,7 +12,7 @@ BIN := target/release/fuzzaug
 # and report `none` as their libtorch (DESIGN.md §3). Every workspace member is in one group
 # (checked by tests/tests/workspace.rs).
 TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests
-PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-baselines \
+PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-photometric -p fuzzaug-baselines \
               -p fuzzaug-cifar -p fuzzaug-mnist -p fuzzaug-imagefolder \
               -p fixture-bad-fingerprint -p fixture-panicky
 
