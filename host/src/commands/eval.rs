@@ -10,6 +10,7 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let mut session = Session::new(&exp.config, exp.components()?)?;
     let epoch = run::restore(&mut session, &args.checkpoint)?;
     let acc = session.evaluate()?;
+    let robust = session.robust(exp.config.eval.robust_subset)?;
     let classes = &session.parts.dataset_info.classes;
     println!(
         "{} (epoch {epoch}) on {} test images of `{}`:",
@@ -20,6 +21,10 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     println!(
         "  test accuracy {:.4}, test loss {:.4}",
         acc.accuracy, acc.loss
+    );
+    println!(
+        "  robust accuracy {:.4} (grid of {} chromosomes on the first {} test images), mean grid accuracy {:.4}, random-perturbation accuracy {:.4}",
+        robust.robust_acc, robust.grid_size, robust.subset, robust.grid_acc, robust.random_acc
     );
     for (name, a) in classes.iter().zip(&acc.per_class) {
         println!(
@@ -51,6 +56,11 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         "test_acc": acc.accuracy,
         "test_loss": acc.loss,
         "per_class_acc": per_class,
+        "robust_acc": robust.robust_acc,
+        "robust_grid_size": robust.grid_size,
+        "robust_subset": robust.subset,
+        "robust_grid_acc": robust.grid_acc,
+        "random_perturbation_acc": robust.random_acc,
     });
     let out = args.out.clone().unwrap_or_else(|| {
         let mut p = args.checkpoint.clone().into_os_string();

@@ -56,9 +56,12 @@ pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         };
         let summary = run_one(path, &exp, options)?;
         println!(
-            "{}: test accuracy {:.4} after {} epochs ({:.0} s); run directory {}",
+            "{}: test accuracy {:.4}, robust accuracy {:.4} (grid of {} on {} images) after {} epochs ({:.0} s); run directory {}",
             path.display(),
             summary.test_acc,
+            summary.robust.robust_acc,
+            summary.robust.grid_size,
+            summary.robust.subset,
             summary.epochs,
             summary.train_seconds,
             summary.dir.display()

@@ -36,6 +36,8 @@ pub struct Summary {
     pub dir: PathBuf,
     /// Final standard accuracy.
     pub test_acc: f64,
+    /// Final robust evaluation.
+    pub robust: crate::train::Robust,
     /// Seconds spent training (all sessions of a resumed run).
     pub train_seconds: f64,
     /// Epochs run.
@@ -217,6 +219,7 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     };
     let epochs = exp.config.train.epochs;
     let mut test_acc = f64::NAN;
+    let mut last_robust: Option<crate::train::Robust> = None;
     interrupt::install();
     for epoch in start_epoch..epochs {
         let started = Instant::now();
@@ -254,13 +257,32 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
         };
         let test = session.evaluate()?;
         train_seconds += started.elapsed().as_secs_f64();
-        metrics.append(&row(epoch + 1, &stats, &test))?;
+        let every = exp.config.eval.robust_every;
+        let robust_now = epoch + 1 == epochs || (every > 0 && (epoch + 1) % every == 0);
+        let robust = if robust_now {
+            Some(session.robust(exp.config.eval.robust_subset)?)
+        } else {
+            None
+        };
+        let mut r = row(epoch + 1, &stats, &test);
+        if let Some(rb) = &robust {
+            r.robust_acc = Some(rb.robust_acc);
+            r.extra.insert("robust_grid_acc".into(), json!(rb.grid_acc));
+            r.extra
+                .insert("random_perturbation_acc".into(), json!(rb.random_acc));
+            r.extra
+                .insert("robust_grid_size".into(), json!(rb.grid_size));
+            r.extra.insert("robust_subset".into(), json!(rb.subset));
+            last_robust = Some(rb.clone());
+        }
+        metrics.append(&r)?;
         save_checkpoint(&session, &last, epoch + 1)?;
         test_acc = test.accuracy;
         if !options.quiet {
             bar.suspend(|| {
+                let robust = robust.as_ref().map(|r| format!(" | robust {:.4} (grid {})", r.robust_acc, r.grid_size)).unwrap_or_default();
                 log::info!(
-                    "epoch {}/{epochs}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4} | {:.1} s, {:.0} img/s",
+                    "epoch {}/{epochs}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4}{robust} | {:.1} s, {:.0} img/s",
                     epoch + 1, stats.loss, stats.accuracy, test.loss, test.accuracy, stats.seconds, stats.images_per_second
                 )
             });
@@ -271,9 +293,14 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     if test_acc.is_nan() {
         test_acc = session.evaluate()?.accuracy;
     }
+    let robust = match last_robust {
+        Some(r) => r,
+        None => session.robust(exp.config.eval.robust_subset)?,
+    };
     let summary = Summary {
         dir: dir.clone(),
         test_acc,
+        robust,
         train_seconds,
         epochs,
     };
@@ -365,9 +392,11 @@ fn write_summary(exp: &Experiment, session: &Session, s: &Summary) -> anyhow::Re
     let c = &exp.config;
     let v = json!({
         "test_acc": s.test_acc,
-        "robust_acc": null,
-        "robust_grid_size": null,
-        "robust_subset": null,
+        "robust_acc": s.robust.robust_acc,
+        "robust_grid_size": s.robust.grid_size,
+        "robust_subset": s.robust.subset,
+        "robust_grid_acc": s.robust.grid_acc,
+        "random_perturbation_acc": s.robust.random_acc,
         "train_seconds": s.train_seconds,
         "epochs": s.epochs,
         "strategy": c.strategy.name,

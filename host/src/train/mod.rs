@@ -3,10 +3,12 @@
 mod epoch;
 pub mod evaluate;
 pub mod optim;
+pub mod robust;
 pub mod schedule;
 
 pub use epoch::{EpochStats, NonFinite, Stopped};
 pub use evaluate::{evaluate, Accuracy};
+pub use robust::Robust;
 
 use crate::{
     augment::Engine,
