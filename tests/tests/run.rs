@@ -368,3 +368,34 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     );
     run_in(a.path(), &cfg, &["--resume"]).ok();
 }
+
+#[test]
+fn robust_accuracy_is_reported_and_never_above_standard_accuracy() {
+    let a = Scratch::new();
+    let text = config(2, 256).replace("[[transforms]]\nname = \"rotation\"\n", "[[transforms]]\nname = \"rotation\"\n[[transforms]]\nname = \"translate_x\"\n[eval]\nrobust_every = 1\nrobust_subset = 40\n");
+    let cfg = a.write("c.toml", &text);
+    let out = run_in(a.path(), &cfg, &[]);
+    assert!(
+        out.ok().contains("(grid of 9 on 40 images)"),
+        "{}",
+        out.stdout
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(a.path().join("runs/t/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["robust_grid_size"], 9);
+    assert_eq!(summary["robust_subset"], 40);
+    let robust = summary["robust_acc"].as_f64().unwrap();
+    let grid = summary["robust_grid_acc"].as_f64().unwrap();
+    assert!(
+        robust <= grid,
+        "all-of-grid accuracy {robust} cannot exceed the mean grid accuracy {grid}"
+    );
+    let rows = metrics(&a.path().join("runs/t"));
+    assert!(
+        rows.iter().all(|r| !r[5].is_empty()),
+        "robust_acc filled on every epoch with robust_every = 1"
+    );
+    assert!(a.path().join("runs/t/plots/robust_acc.png").is_file());
+}
