@@ -370,7 +370,7 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
 }
 
 #[test]
-fn robust_accuracy_is_reported_and_never_above_standard_accuracy() {
+fn robust_accuracy_is_reported_per_epoch_and_in_the_summary() {
     let a = Scratch::new();
     let text = config(2, 256).replace("[[transforms]]\nname = \"rotation\"\n", "[[transforms]]\nname = \"rotation\"\n[[transforms]]\nname = \"translate_x\"\n[eval]\nrobust_every = 1\nrobust_subset = 40\n");
     let cfg = a.write("c.toml", &text);
