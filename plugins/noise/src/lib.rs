@@ -1,0 +1,285 @@
+//! Tensor-kind transforms: they receive the batch as a libtorch tensor handle (float N×C×H×W on
+//! 0..255, on the host's device), work on it with tch, and hand a tensor back; no pixel is
+//! copied across the boundary.
+//!
+//! - `gaussian_noise`: adds N(0, v²) noise per pixel, v on the 0..255 scale, in place, then
+//!   clamps to 0..255. The noise comes from libtorch's generator seeded with the host's seed,
+//!   so a run is reproducible.
+//! - `gaussian_blur`: a separable Gaussian blur of standard deviation v pixels (reflect padding);
+//!   v = 0 leaves an image unchanged.
+use fuzzaug_sdk::{prelude::*, tch};
+use tch::{Kind, Tensor};
+
+fn info(
+    gene: &str,
+    unit: &str,
+    limits: [f64; 2],
+    range: [f64; 2],
+    step: f64,
+    mutation: f64,
+) -> TransformInfo {
+    TransformInfo {
+        gene: gene.into(),
+        unit: unit.into(),
+        kind: TransformKind::Tensor,
+        limits,
+        default_range: range,
+        identity: 0.0,
+        default_step: Some(step).into(),
+        mutation_step: mutation,
+        low_loss_mutation_step: mutation,
+    }
+}
+
+fn torch(e: tch::TchError) -> PluginError {
+    PluginError::new(format!("libtorch: {e}"))
+}
+
+/// Per-image values as an N×1×1×1 float tensor on `like`'s device, checked against `limits`.
+fn per_image(
+    values: &[f64],
+    like: &Tensor,
+    gene: &str,
+    limits: [f64; 2],
+) -> Result<Tensor, PluginError> {
+    let n = like.size().first().copied().unwrap_or(0);
+    if values.len() as i64 != n {
+        return Err(PluginError::new(format!(
+            "{gene}: {} values for {n} images",
+            values.len()
+        )));
+    }
+    if let Some(v) = values
+        .iter()
+        .find(|v| !(v.is_finite() && (limits[0]..=limits[1]).contains(*v)))
+    {
+        return Err(PluginError::new(format!(
+            "{gene}: value {v} is outside [{}, {}]",
+            limits[0], limits[1]
+        )));
+    }
+    let v: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    Tensor::f_from_slice(&v)
+        .and_then(|t| t.f_view([n, 1, 1, 1]))
+        .and_then(|t| t.f_to_device(like.device()))
+        .map_err(torch)
+}
+
+/// Gaussian pixel noise, in place.
+pub struct GaussianNoise;
+
+const NOISE_LIMITS: [f64; 2] = [0.0, 128.0];
+const BLUR_LIMITS: [f64; 2] = [0.0, 8.0];
+
+impl Transform for GaussianNoise {
+    fn info(&self) -> TransformInfo {
+        info(
+            "gaussian_noise",
+            "std-dev (0..255 scale)",
+            NOISE_LIMITS,
+            [0.0, 8.0],
+            1.0,
+            2.0,
+        )
+    }
+
+    fn apply(
+        &self,
+        images: TensorHandle,
+        values: &[f64],
+        seed: u64,
+    ) -> Result<TensorHandle, PluginError> {
+        let mut x = images.into_tensor();
+        let sigma = per_image(values, &x, "gaussian_noise", NOISE_LIMITS)?;
+        tch::manual_seed(seed as i64);
+        let noise = x
+            .f_randn_like()
+            .and_then(|n| n.f_mul(&sigma))
+            .map_err(torch)?;
+        // In place: the host's tensor keeps its storage.
+        x.f_add_(&noise)
+            .and_then(|mut t| t.f_clamp_(0.0, 255.0))
+            .map_err(torch)?;
+        Ok(TensorHandle::from_tensor(x))
+    }
+}
+
+/// Gaussian blur with a per-image standard deviation.
+pub struct GaussianBlur;
+
+impl GaussianBlur {
+    /// N×K normalised 1-D kernels of radius `radius` for the per-image sigmas.
+    fn kernels(sigma: &Tensor, radius: i64) -> Result<Tensor, tch::TchError> {
+        let n = sigma.size()[0];
+        let offsets = Tensor::f_arange_start(-radius, radius + 1, (Kind::Float, sigma.device()))?
+            .f_view([1, -1])?;
+        let s = sigma.f_view([n, 1])?.f_clamp_min(1e-3)?;
+        let k = offsets
+            .f_square()?
+            .f_div(&s.f_square()?.f_mul_scalar(2.0)?)?
+            .f_neg()?
+            .f_exp()?;
+        k.f_div(&k.f_sum_dim_intlist([1i64].as_slice(), true, Kind::Float)?)
+    }
+}
+
+impl Transform for GaussianBlur {
+    fn info(&self) -> TransformInfo {
+        info(
+            "gaussian_blur",
+            "std-dev (pixels)",
+            BLUR_LIMITS,
+            [0.0, 1.5],
+            0.1,
+            0.2,
+        )
+    }
+
+    fn apply(
+        &self,
+        images: TensorHandle,
+        values: &[f64],
+        _seed: u64,
+    ) -> Result<TensorHandle, PluginError> {
+        let x = images.into_tensor();
+        let sigma = per_image(values, &x, "gaussian_blur", BLUR_LIMITS)?;
+        let max = values.iter().copied().fold(0.0f64, f64::max);
+        if max == 0.0 {
+            return Ok(TensorHandle::from_tensor(x));
+        }
+        let size = x.size();
+        let (n, c, h, w) = (size[0], size[1], size[2], size[3]);
+        let radius = ((3.0 * max).ceil() as i64).min(h.min(w) - 1).max(1);
+        let blur = || -> Result<Tensor, tch::TchError> {
+            // One grouped convolution per axis: every (image, channel) plane gets its image's kernel.
+            let k = Self::kernels(&sigma, radius)?.f_repeat_interleave_self_int(c, 0, None)?;
+            let planes = x.f_reshape([1, n * c, h, w])?;
+            let horizontal = planes
+                .f_reflection_pad2d([radius, radius, 0, 0])?
+                .f_conv2d::<Tensor>(
+                    &k.f_view([n * c, 1, 1, 2 * radius + 1])?,
+                    None,
+                    [1, 1],
+                    [0, 0],
+                    [1, 1],
+                    n * c,
+                )?;
+            let both = horizontal
+                .f_reflection_pad2d([0, 0, radius, radius])?
+                .f_conv2d::<Tensor>(
+                    &k.f_view([n * c, 1, 2 * radius + 1, 1])?,
+                    None,
+                    [1, 1],
+                    [0, 0],
+                    [1, 1],
+                    n * c,
+                )?;
+            both.f_reshape([n, c, h, w])
+        };
+        Ok(TensorHandle::from_tensor(blur().map_err(torch)?))
+    }
+}
+
+fn components() -> Vec<Component> {
+    vec![
+        Component::transform(
+            "gaussian_noise",
+            "additive Gaussian pixel noise, std-dev on the 0..255 scale (tensor kind)",
+            vec![],
+            |_, _| Ok(GaussianNoise),
+        ),
+        Component::transform(
+            "gaussian_blur",
+            "Gaussian blur, std-dev in pixels (tensor kind)",
+            vec![],
+            |_, _| Ok(GaussianBlur),
+        ),
+    ]
+}
+
+fuzzaug_sdk::export_plugin!(components);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    #[test]
+    fn noise_is_in_place_reproducible_and_clamped() {
+        let x = Tensor::full([2, 1, 4, 4], 250.0, (Kind::Float, Device::Cpu));
+        let ptr = x.data_ptr();
+        let out = GaussianNoise
+            .apply(
+                TensorHandle::from_tensor(x.shallow_clone()),
+                &[0.0, 20.0],
+                7,
+            )
+            .unwrap()
+            .into_tensor();
+        assert_eq!(out.data_ptr(), ptr, "in place: same storage");
+        assert_eq!(
+            out.get(0).double_value(&[0, 0, 0]),
+            250.0,
+            "sigma 0 changes nothing"
+        );
+        assert!(f64::try_from(out.max()).unwrap() <= 255.0);
+        let again = GaussianNoise
+            .apply(
+                TensorHandle::from_tensor(Tensor::full(
+                    [2, 1, 4, 4],
+                    250.0,
+                    (Kind::Float, Device::Cpu),
+                )),
+                &[0.0, 20.0],
+                7,
+            )
+            .unwrap()
+            .into_tensor();
+        assert!(
+            f64::try_from((&again - &out).abs().max()).unwrap() < 1e-6,
+            "same seed, same noise"
+        );
+    }
+
+    #[test]
+    fn blur_keeps_constants_spreads_a_dot_and_zero_is_identity() {
+        let c = Tensor::full([1, 3, 8, 8], 100.0, (Kind::Float, Device::Cpu));
+        let out = GaussianBlur
+            .apply(TensorHandle::from_tensor(c), &[1.0], 0)
+            .unwrap()
+            .into_tensor();
+        assert!(f64::try_from((out - 100.0).abs().max()).unwrap() < 1e-3);
+        let dot = Tensor::zeros([2, 1, 9, 9], (Kind::Float, Device::Cpu));
+        let _ = dot.get(0).get(0).get(4).get(4).fill_(100.0);
+        let _ = dot.get(1).get(0).get(4).get(4).fill_(100.0);
+        let out = GaussianBlur
+            .apply(TensorHandle::from_tensor(dot), &[1.0, 0.0], 0)
+            .unwrap()
+            .into_tensor();
+        assert!(out.double_value(&[0, 0, 4, 4]) < 50.0 && out.double_value(&[0, 0, 4, 5]) > 5.0);
+        assert!(
+            (f64::try_from(out.get(0).sum(Kind::Double)).unwrap() - 100.0).abs() < 1e-3,
+            "mass is kept"
+        );
+        assert_eq!(
+            out.double_value(&[1, 0, 4, 4]),
+            100.0,
+            "sigma 0 leaves its image unchanged"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let x = Tensor::zeros([1, 1, 4, 4], (Kind::Float, Device::Cpu));
+        let e = GaussianNoise
+            .apply(TensorHandle::from_tensor(x.shallow_clone()), &[1.0, 2.0], 0)
+            .err()
+            .unwrap();
+        assert_eq!(e.message, "gaussian_noise: 2 values for 1 images");
+        let e = GaussianBlur
+            .apply(TensorHandle::from_tensor(x), &[-1.0], 0)
+            .err()
+            .unwrap();
+        assert_eq!(e.message, "gaussian_blur: value -1 is outside [0, 8]");
+    }
+}
