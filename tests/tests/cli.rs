@@ -162,11 +162,7 @@ fn invalid_toml_is_located() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [
-        &["preview", "x.toml", "--out", "p.png"][..],
-        &["compare", "r", "--out", "o"],
-        &["bench"],
-    ] {
+    for args in [&["compare", "r", "--out", "o"][..], &["bench"]] {
         let out = fuzzaug(args);
         assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
         assert!(
@@ -202,4 +198,57 @@ fn wrong_libtorch_version_is_a_clear_provisioning_error() {
         err.contains("holds libtorch 2.10.0+cpu, but fuzzaug (tch 0.24.0) needs exactly 2.11.0"),
         "{err}"
     );
+}
+
+#[test]
+fn a_step_that_does_not_divide_the_range_is_located() {
+    let err = check(
+        "name = \"x\"\n[[transforms]]\nname = \"zoom\"\nrange = [0.9, 1.1]\nstep = 0.03\n",
+        &[],
+    );
+    assert!(
+        err.starts_with(
+            "error: exp.toml:5:8: step 0.03 of `zoom` does not divide its range [0.9, 1.1]"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn preview_draws_every_gene_at_its_bounds() {
+    let dir = Scratch::new();
+    let genes: String = ["rotation", "translate_x", "shear", "brightness"]
+        .iter()
+        .map(|g| format!("[[transforms]]\nname = \"{g}\"\n"))
+        .collect();
+    let cfg = dir.write(
+        "p.toml",
+        &format!(
+            "name = \"p\"\n[dataset]\nname = \"shapes\"\ntrain_size = 10\ntest_size = 6\n{genes}"
+        ),
+    );
+    let png = dir.path().join("p.png");
+    let out = fuzzaug(&[
+        "preview",
+        cfg.to_str().unwrap(),
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    // original + 2 per gene + 4 grid corners
+    assert!(
+        out.ok().contains("(4 images × 13 perturbations)"),
+        "{}",
+        out.stdout
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..4], b"\x89PNG");
+    let err = fuzzaug(&[
+        "preview",
+        cfg.to_str().unwrap(),
+        "--out",
+        "/nonexistent/dir/p.png",
+    ])
+    .fails()
+    .to_string();
+    assert!(err.contains("writing /nonexistent/dir/p.png"), "{err}");
 }

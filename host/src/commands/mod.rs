@@ -3,6 +3,7 @@ mod check;
 mod eval;
 mod fetch;
 mod plugins;
+mod preview;
 mod run;
 mod version;
 
@@ -29,7 +30,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Plugins(args) => plugins::run(&args, &cli.plugin_dirs),
         Command::Run(args) => run::run(&args, &cli.plugin_dirs),
         Command::Eval(args) => eval::run(&args, &cli.plugin_dirs),
-        Command::Preview(_) => pending("preview", 5),
+        Command::Preview(args) => preview::run(&args, &cli.plugin_dirs),
         Command::Compare(_) => pending("compare", 7),
         Command::Fetch(args) => fetch::run(&args),
         Command::Bench(_) => pending("bench", 8),

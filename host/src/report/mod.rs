@@ -1,2 +1,3 @@
 //! Figures and reports made from run directories.
 pub mod plot;
+pub mod preview;

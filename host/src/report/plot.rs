@@ -22,7 +22,8 @@ pub struct Labels<'a> {
     pub y: &'a str,
 }
 
-fn register_font() {
+/// Registers the embedded font as `sans-serif` (once).
+pub fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // DejaVu Sans (see assets/DejaVuSans.LICENSE): the bitmap backend needs a font and a
