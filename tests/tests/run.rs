@@ -270,10 +270,6 @@ fn bad_training_settings_are_refused_before_any_work() {
             "`train.batch_size` must be at least 1",
         ),
         ("train.epochs=0", "`train.epochs` must be at least 1"),
-        (
-            "train.precision=\"bf16\"",
-            "train.precision = \"bf16\" is not available in this build yet",
-        ),
         ("device=\"cuda:7\"", "device `cuda:7`: "),
     ] {
         let err = run_in(a.path(), &cfg, &["--set", set]).fails().to_string();
@@ -398,4 +394,18 @@ fn robust_accuracy_is_reported_per_epoch_and_in_the_summary() {
         "robust_acc filled on every epoch with robust_every = 1"
     );
     assert!(a.path().join("runs/t/plots/robust_acc.png").is_file());
+}
+
+#[test]
+fn bf16_trains_under_autocast() {
+    let a = Scratch::new();
+    let cfg = a.write(
+        "c.toml",
+        &config(2, 128).replace("[train]\n", "[train]\nprecision = \"bf16\"\n"),
+    );
+    run_in(a.path(), &cfg, &[]).ok();
+    let rows = metrics(&a.path().join("runs/t"));
+    assert_eq!(rows.len(), 2);
+    let loss: f64 = rows[1][2].parse().unwrap();
+    assert!(loss.is_finite() && loss < 2.4, "bf16 training loss {loss}");
 }

@@ -181,14 +181,11 @@ impl Session {
         }
         let x = self.data.normalizer.apply(&x)?;
         self.optimizer.zero_grad();
-        let logits = self.model.forward_t(&x, true);
-        let loss = logits.f_cross_entropy_loss::<Tensor>(
-            &labels,
-            None,
-            tch::Reduction::Mean,
-            -100,
-            0.0,
-        )?;
+        let logits = super::precision::bf16(self.bf16(), device, || self.model.forward_t(&x, true));
+        // The loss in fp32 whatever the forward pass ran in.
+        let loss = logits
+            .f_to_kind(Kind::Float)?
+            .f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::Mean, -100, 0.0)?;
         let value = loss.f_double_value(&[])?;
         if value.is_finite() {
             loss.backward();
@@ -222,7 +219,10 @@ impl Session {
                 .data
                 .normalizer
                 .apply(&self.engine().apply(&pixels, genes_part, 0)?)?;
-            let logits = self.model.forward_t(&x, false);
+            let logits = super::precision::bf16(self.bf16(), self.device, || {
+                self.model.forward_t(&x, false)
+            })
+            .f_to_kind(Kind::Float)?;
             let loss = logits.f_cross_entropy_loss::<Tensor>(
                 &labels,
                 None,

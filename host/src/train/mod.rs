@@ -3,6 +3,7 @@
 mod epoch;
 pub mod evaluate;
 pub mod optim;
+pub mod precision;
 pub mod robust;
 pub mod schedule;
 
@@ -36,14 +37,17 @@ pub fn device(spec: &str) -> anyhow::Result<Device> {
     })
 }
 
-/// The checks of a config that need the machine (device, precision), done before any work:
+/// The checks of a config that need the machine (the device), done before any work:
 /// returns the device to train on.
 pub fn preflight(config: &Config) -> anyhow::Result<Device> {
-    if config.train.precision == crate::config::Precision::Bf16 {
-        // Needs libtorch's bf16 autocast dtype, which tch does not bind yet.
-        anyhow::bail!("train.precision = \"bf16\" is not available in this build yet (bf16 autocast comes with the performance work, issue #8); use \"fp32\"");
-    }
     device(&config.device)
+}
+
+impl Session {
+    /// Whether forward passes run under bf16 autocast.
+    pub fn bf16(&self) -> bool {
+        self.config.train.precision == crate::config::Precision::Bf16
+    }
 }
 
 /// Everything a run trains with.

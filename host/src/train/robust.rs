@@ -49,7 +49,7 @@ impl Session {
             .collect();
         let grid = grid(&specs);
         let g = specs.len();
-        let k = if g == 0 { 1 } else { grid.len() / g };
+        let k = grid.len().checked_div(g).unwrap_or(1);
         let n = subset.map_or(self.data.test.len() as usize, |s| {
             (s as usize).min(self.data.test.len() as usize)
         });
@@ -75,7 +75,7 @@ impl Session {
             grid_hits += ok.f_sum(Kind::Int64)?.f_int64_value(&[])?;
             start += m;
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ 0x5EED_0F_2A_B0B5);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ 0x5EED_0F2A_B0B5);
         let mut random_ok = 0i64;
         let mut start = 0;
         while start < n {

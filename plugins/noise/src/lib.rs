@@ -97,7 +97,8 @@ impl Transform for GaussianNoise {
             .and_then(|n| n.f_mul(&sigma))
             .map_err(torch)?;
         // In place: the host's tensor keeps its storage.
-        x.f_add_(&noise)
+        let _ = x
+            .f_add_(&noise)
             .and_then(|mut t| t.f_clamp_(0.0, 255.0))
             .map_err(torch)?;
         Ok(TensorHandle::from_tensor(x))
