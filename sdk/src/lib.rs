@@ -73,7 +73,7 @@ pub use fingerprint::BuildFingerprint;
 pub use module::{PluginMod, PluginModRef};
 pub use settings::Settings;
 pub use strategy::{Counter, GeneSpec, Proposal, Strategy, StrategySetup};
-pub use transform::{TensorHandle, Transform, TransformInfo, TransformKind};
+pub use transform::{Space, TensorHandle, Transform, TransformInfo, TransformKind};
 
 /// The SDK's version, which is also the ABI version the host and its plugins must agree on.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -82,7 +82,7 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod prelude {
     pub use crate::{
         Chunk, Component, ComponentContext, Counter, Dataset, DatasetInfo, GeneSpec, Param,
-        ParamType, PluginError, Proposal, Settings, Split, SplitData, Splits, Strategy,
+        ParamType, PluginError, Proposal, Settings, Space, Split, SplitData, Splits, Strategy,
         StrategySetup, TensorHandle, Transform, TransformInfo, TransformKind,
     };
     pub use abi_stable::std_types::{RString, RVec};

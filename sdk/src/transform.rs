@@ -64,6 +64,45 @@ pub struct TransformInfo {
     pub low_loss_mutation_step: f64,
 }
 
+/// A gene's default discrete space (the reference study's): range, identity, grid step and
+/// mutation steps. Author-side only; it does not cross the boundary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Space {
+    /// Default `[lo, hi]`.
+    pub range: [f64; 2],
+    /// The value that leaves an image unchanged.
+    pub identity: f64,
+    /// Default grid step.
+    pub step: f64,
+    /// Mutation step.
+    pub mutation: f64,
+    /// Mutation step when the parent's loss is tiny.
+    pub low_loss_mutation: f64,
+}
+
+impl TransformInfo {
+    /// A gene of `kind`, unit `unit`, accepting values within `limits`, with default `space`.
+    pub fn new(
+        gene: &str,
+        unit: &str,
+        kind: TransformKind,
+        limits: [f64; 2],
+        space: Space,
+    ) -> Self {
+        Self {
+            gene: gene.into(),
+            unit: unit.into(),
+            kind,
+            limits,
+            default_range: space.range,
+            identity: space.identity,
+            default_step: Some(space.step).into(),
+            mutation_step: space.mutation,
+            low_loss_mutation_step: space.low_loss_mutation,
+        }
+    }
+}
+
 /// An owned libtorch tensor crossing the boundary: the raw `C_tensor` pointer and the function
 /// that frees it. Ownership moves with the value: whoever holds it last frees it (dropping a
 /// handle calls `free`); [`TensorHandle::into_raw`] gives the pointer up without freeing.
@@ -210,5 +249,44 @@ impl AbiTransform for Guarded {
         guard::call(&self.name, "apply", || {
             self.inner.apply(images, values.as_slice(), seed)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_fills_every_field_from_the_space() {
+        let space = Space {
+            range: [-3.0, 3.0],
+            identity: 0.0,
+            step: 1.0,
+            mutation: 1.0,
+            low_loss_mutation: 2.0,
+        };
+        let i = TransformInfo::new(
+            "shift",
+            "pixels",
+            TransformKind::Geometric,
+            [-9.0, 9.0],
+            space,
+        );
+        assert_eq!(
+            (i.gene.as_str(), i.unit.as_str(), i.kind),
+            ("shift", "pixels", TransformKind::Geometric)
+        );
+        assert_eq!(
+            (i.limits, i.default_range, i.identity),
+            ([-9.0, 9.0], [-3.0, 3.0], 0.0)
+        );
+        assert_eq!(
+            (
+                i.default_step.into_option(),
+                i.mutation_step,
+                i.low_loss_mutation_step
+            ),
+            (Some(1.0), 1.0, 2.0)
+        );
     }
 }

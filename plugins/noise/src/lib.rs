@@ -10,27 +10,6 @@
 use fuzzaug_sdk::{prelude::*, tch};
 use tch::{Kind, Tensor};
 
-fn info(
-    gene: &str,
-    unit: &str,
-    limits: [f64; 2],
-    range: [f64; 2],
-    step: f64,
-    mutation: f64,
-) -> TransformInfo {
-    TransformInfo {
-        gene: gene.into(),
-        unit: unit.into(),
-        kind: TransformKind::Tensor,
-        limits,
-        default_range: range,
-        identity: 0.0,
-        default_step: Some(step).into(),
-        mutation_step: mutation,
-        low_loss_mutation_step: mutation,
-    }
-}
-
 fn torch(e: tch::TchError) -> PluginError {
     PluginError::new(format!("libtorch: {e}"))
 }
@@ -73,13 +52,18 @@ const BLUR_LIMITS: [f64; 2] = [0.0, 8.0];
 
 impl Transform for GaussianNoise {
     fn info(&self) -> TransformInfo {
-        info(
+        TransformInfo::new(
             "gaussian_noise",
             "std-dev (0..255 scale)",
+            TransformKind::Tensor,
             NOISE_LIMITS,
-            [0.0, 8.0],
-            1.0,
-            2.0,
+            Space {
+                range: [0.0, 8.0],
+                identity: 0.0,
+                step: 1.0,
+                mutation: 2.0,
+                low_loss_mutation: 2.0,
+            },
         )
     }
 
@@ -126,13 +110,18 @@ impl GaussianBlur {
 
 impl Transform for GaussianBlur {
     fn info(&self) -> TransformInfo {
-        info(
+        TransformInfo::new(
             "gaussian_blur",
             "std-dev (pixels)",
+            TransformKind::Tensor,
             BLUR_LIMITS,
-            [0.0, 1.5],
-            0.1,
-            0.2,
+            Space {
+                range: [0.0, 1.5],
+                identity: 0.0,
+                step: 0.1,
+                mutation: 0.2,
+                low_loss_mutation: 0.2,
+            },
         )
     }
 

@@ -36,28 +36,6 @@ impl Transform for Photometric {
     }
 }
 
-fn info(
-    gene: &str,
-    unit: &str,
-    limits: [f64; 2],
-    range: [f64; 2],
-    identity: f64,
-    step: f64,
-    mutation: f64,
-) -> TransformInfo {
-    TransformInfo {
-        gene: gene.into(),
-        unit: unit.into(),
-        kind: TransformKind::Photometric,
-        limits,
-        default_range: range,
-        identity,
-        default_step: Some(step).into(),
-        mutation_step: mutation,
-        low_loss_mutation_step: mutation,
-    }
-}
-
 /// Every photometric gene of the library, by name.
 pub const GENES: &[(&str, &str, Photometric)] = &[
     (
@@ -65,14 +43,18 @@ pub const GENES: &[(&str, &str, Photometric)] = &[
         "add a constant to every pixel (0..255 scale)",
         Photometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "brightness",
                     "levels (0..255)",
+                    TransformKind::Photometric,
                     [-255.0, 255.0],
-                    [-32.0, 32.0],
-                    0.0,
-                    2.0,
-                    4.0,
+                    Space {
+                        range: [-32.0, 32.0],
+                        identity: 0.0,
+                        step: 2.0,
+                        mutation: 4.0,
+                        low_loss_mutation: 4.0,
+                    },
                 )
             },
             gain_bias: |v| [1.0, v],
@@ -83,14 +65,18 @@ pub const GENES: &[(&str, &str, Photometric)] = &[
         "scale pixel values about mid-grey 127.5",
         Photometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "contrast",
                     "factor",
+                    TransformKind::Photometric,
                     [0.0, 4.0],
-                    [0.8, 1.2],
-                    1.0,
-                    0.025,
-                    0.05,
+                    Space {
+                        range: [0.8, 1.2],
+                        identity: 1.0,
+                        step: 0.025,
+                        mutation: 0.05,
+                        low_loss_mutation: 0.05,
+                    },
                 )
             },
             gain_bias: |v| [v, MID_GREY * (1.0 - v)],

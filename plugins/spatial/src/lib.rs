@@ -36,31 +36,6 @@ impl Transform for Geometric {
     }
 }
 
-/// The gene's description; `default_step` and the mutation steps are the reference study's.
-#[allow(clippy::too_many_arguments)]
-fn info(
-    gene: &str,
-    unit: &str,
-    limits: [f64; 2],
-    range: [f64; 2],
-    identity: f64,
-    step: f64,
-    mutation: f64,
-    low_loss_mutation: f64,
-) -> TransformInfo {
-    TransformInfo {
-        gene: gene.into(),
-        unit: unit.into(),
-        kind: TransformKind::Geometric,
-        limits,
-        default_range: range,
-        identity,
-        default_step: Some(step).into(),
-        mutation_step: mutation,
-        low_loss_mutation_step: low_loss_mutation,
-    }
-}
-
 /// With y pointing down, the usual counter-clockwise matrix turns the picture clockwise:
 /// the top-middle point (0, -r) goes to the right-middle (r, 0) at +90°.
 fn rotation(degrees: f64) -> [f64; 6] {
@@ -75,15 +50,18 @@ pub const GENES: &[(&str, &str, Geometric)] = &[
         "rotate about the image centre, degrees, clockwise positive",
         Geometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "rotation",
                     "degrees",
+                    TransformKind::Geometric,
                     [-180.0, 180.0],
-                    [-30.0, 30.0],
-                    0.0,
-                    1.0,
-                    6.0,
-                    12.0,
+                    Space {
+                        range: [-30.0, 30.0],
+                        identity: 0.0,
+                        step: 1.0,
+                        mutation: 6.0,
+                        low_loss_mutation: 12.0,
+                    },
                 )
             },
             matrix: rotation,
@@ -94,15 +72,18 @@ pub const GENES: &[(&str, &str, Geometric)] = &[
         "shift right (positive) or left, in pixels",
         Geometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "translate_x",
                     "pixels",
+                    TransformKind::Geometric,
                     [-64.0, 64.0],
-                    [-3.0, 3.0],
-                    0.0,
-                    1.0,
-                    1.0,
-                    1.0,
+                    Space {
+                        range: [-3.0, 3.0],
+                        identity: 0.0,
+                        step: 1.0,
+                        mutation: 1.0,
+                        low_loss_mutation: 1.0,
+                    },
                 )
             },
             matrix: |v| [1.0, 0.0, v, 0.0, 1.0, 0.0],
@@ -113,15 +94,18 @@ pub const GENES: &[(&str, &str, Geometric)] = &[
         "shift down (positive) or up, in pixels",
         Geometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "translate_y",
                     "pixels",
+                    TransformKind::Geometric,
                     [-64.0, 64.0],
-                    [-3.0, 3.0],
-                    0.0,
-                    1.0,
-                    1.0,
-                    1.0,
+                    Space {
+                        range: [-3.0, 3.0],
+                        identity: 0.0,
+                        step: 1.0,
+                        mutation: 1.0,
+                        low_loss_mutation: 1.0,
+                    },
                 )
             },
             matrix: |v| [1.0, 0.0, 0.0, 0.0, 1.0, v],
@@ -132,15 +116,18 @@ pub const GENES: &[(&str, &str, Geometric)] = &[
         "horizontal shear about the centre, x' = x + s·y (a factor, not degrees)",
         Geometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "shear",
                     "factor",
+                    TransformKind::Geometric,
                     [-1.0, 1.0],
-                    [-0.1, 0.1],
-                    0.0,
-                    0.005,
-                    0.02,
-                    0.04,
+                    Space {
+                        range: [-0.1, 0.1],
+                        identity: 0.0,
+                        step: 0.005,
+                        mutation: 0.02,
+                        low_loss_mutation: 0.04,
+                    },
                 )
             },
             matrix: |v| [1.0, v, 0.0, 0.0, 1.0, 0.0],
@@ -151,15 +138,18 @@ pub const GENES: &[(&str, &str, Geometric)] = &[
         "scale about the centre; above 1 enlarges",
         Geometric {
             info: || {
-                info(
+                TransformInfo::new(
                     "zoom",
                     "factor",
+                    TransformKind::Geometric,
                     [0.25, 4.0],
-                    [0.9, 1.1],
-                    1.0,
-                    0.01,
-                    0.02,
-                    0.02,
+                    Space {
+                        range: [0.9, 1.1],
+                        identity: 1.0,
+                        step: 0.01,
+                        mutation: 0.02,
+                        low_loss_mutation: 0.02,
+                    },
                 )
             },
             matrix: |v| [v, 0.0, 0.0, 0.0, v, 0.0],
