@@ -1,128 +1,53 @@
-//! Baseline strategies. `standard` trains on the unperturbed image (the identity chromosome)
-//! and asks for no scoring, so it costs no extra forward pass.
+//! Baseline strategies: `standard` (no perturbation), `random` (one uniform chromosome per
+//! sample per epoch) and `w10` (worst of k uniform chromosomes, k = 10 by default).
+mod random;
+mod space;
+mod standard;
+mod worst_of_k;
+
+pub use random::Random;
+pub use standard::Standard;
+pub use worst_of_k::WorstOfK;
+
 use fuzzaug_sdk::prelude::*;
 
-/// Standard training: no perturbation.
-pub struct Standard {
-    identity: Vec<f64>,
-    batch: usize,
-}
-
-impl Standard {
-    /// A standard strategy for the given gene space.
-    pub fn new(setup: &StrategySetup) -> Self {
-        Self {
-            identity: setup.genes.iter().map(|g| g.identity).collect(),
-            batch: 0,
-        }
-    }
-
-    fn identities(&self, n: usize) -> Vec<f64> {
-        self.identity
-            .iter()
-            .copied()
-            .cycle()
-            .take(n * self.identity.len())
-            .collect()
-    }
-}
-
-impl Strategy for Standard {
-    fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
-        self.batch = samples.len();
-        Ok(Proposal {
-            counts: vec![0; samples.len()].into(),
-            genes: RVec::new(),
-        })
-    }
-
-    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
-        if !fitness.is_empty() {
-            return Err(PluginError::new(format!(
-                "`standard` proposes no candidates, but got {} scores",
-                fitness.len()
-            )));
-        }
-        Ok(self.identities(self.batch))
-    }
-
-    fn save_state(&self) -> Result<Vec<u8>, PluginError> {
-        Ok(Vec::new())
-    }
-
-    fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError> {
-        if state.is_empty() {
-            Ok(())
-        } else {
-            Err(PluginError::new(format!(
-                "`standard` keeps no state, but the checkpoint holds {} bytes for it",
-                state.len()
-            )))
-        }
-    }
-
-    fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError> {
-        Ok(self.identities(samples.len()))
-    }
+/// A strategy's own stream: the run's seed mixed with the component's name, so strategies and
+/// the host never share random numbers.
+fn stream_seed(ctx: &ComponentContext, name: &str) -> u64 {
+    name.bytes().fold(ctx.seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 fn components() -> Vec<Component> {
-    vec![Component::strategy(
-        "standard",
-        "no perturbation: train on the original images (no scoring)",
-        vec![],
-        |_settings, _ctx, setup| Ok(Standard::new(setup)),
-    )]
+    vec![
+        Component::strategy(
+            "standard",
+            "no perturbation: train on the original images (no scoring)",
+            vec![],
+            |_settings, _ctx, setup| Ok(Standard::new(setup)),
+        ),
+        Component::strategy(
+            "random",
+            "one uniformly random chromosome per sample per epoch (no scoring)",
+            vec![],
+            |_settings, ctx, setup| Ok(Random::new(setup, stream_seed(ctx, "random"))),
+        ),
+        Component::strategy(
+            "w10",
+            "worst-of-k: score k random chromosomes per sample, train on the highest-loss one",
+            vec![Param::optional(
+                "k",
+                ParamType::Integer,
+                "10",
+                "random chromosomes scored per sample per batch (1 to 1000)",
+            )],
+            |settings, ctx, setup| {
+                let k: usize = settings.integer_in("k", 1..=1000)?;
+                Ok(WorstOfK::new(setup, k, stream_seed(ctx, "w10")))
+            },
+        ),
+    ]
 }
 
 fuzzaug_sdk::export_plugin!(components);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn setup() -> StrategySetup {
-        let gene = |name: &str, identity: f64| GeneSpec {
-            name: name.into(),
-            lo: -1.0,
-            hi: 2.0,
-            identity,
-            step: None.into(),
-            mutation_step: 1.0,
-            low_loss_mutation_step: 1.0,
-        };
-        StrategySetup {
-            genes: vec![gene("rotation", 0.0), gene("zoom", 1.0)].into(),
-            num_samples: 10,
-            num_classes: 3,
-        }
-    }
-
-    #[test]
-    fn proposes_nothing_and_trains_on_identity() {
-        let mut s = Standard::new(&setup());
-        let p = s.propose(&[4, 7, 9]).unwrap();
-        assert_eq!(p.counts.as_slice(), &[0, 0, 0]);
-        assert!(p.genes.is_empty());
-        assert_eq!(
-            s.select(&[], &[]).unwrap(),
-            vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
-        );
-        assert_eq!(s.incumbents(&[1]).unwrap(), vec![0.0, 1.0]);
-    }
-
-    #[test]
-    fn refuses_scores_and_foreign_state() {
-        let mut s = Standard::new(&setup());
-        s.propose(&[1]).unwrap();
-        assert_eq!(
-            s.select(&[0.5], &[true]).unwrap_err().message,
-            "`standard` proposes no candidates, but got 1 scores"
-        );
-        assert!(s.save_state().unwrap().is_empty());
-        assert_eq!(
-            s.load_state(&[1, 2]).unwrap_err().message,
-            "`standard` keeps no state, but the checkpoint holds 2 bytes for it"
-        );
-    }
-}

@@ -1,0 +1,59 @@
+//! `random`: one uniformly random chromosome per sample each time its batch comes up (once per
+//! epoch); nothing to score.
+use crate::space;
+use fuzzaug_sdk::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// Random augmentation.
+pub struct Random {
+    genes: Vec<GeneSpec>,
+    rng: ChaCha8Rng,
+    chosen: Vec<f64>,
+}
+
+impl Random {
+    /// A random strategy over `setup`'s genes, seeded by `seed`.
+    pub fn new(setup: &StrategySetup, seed: u64) -> Self {
+        Self {
+            genes: setup.genes.to_vec(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            chosen: Vec::new(),
+        }
+    }
+}
+
+impl Strategy for Random {
+    fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
+        self.chosen.clear();
+        for _ in samples {
+            space::chromosome(&mut self.rng, &self.genes, &mut self.chosen);
+        }
+        Ok(Proposal {
+            counts: vec![0; samples.len()].into(),
+            genes: RVec::new(),
+        })
+    }
+
+    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+        if !fitness.is_empty() {
+            return Err(PluginError::new(format!(
+                "`random` proposes no candidates, but got {} scores",
+                fitness.len()
+            )));
+        }
+        Ok(std::mem::take(&mut self.chosen))
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, PluginError> {
+        Ok(space::save(&self.rng))
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError> {
+        space::load(&mut self.rng, state, "random")
+    }
+
+    fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError> {
+        Ok(space::identities(&self.genes, samples.len()))
+    }
+}

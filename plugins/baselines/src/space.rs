@@ -1,0 +1,97 @@
+//! Drawing chromosomes uniformly from the gene space, and the random stream's checkpoint state.
+use fuzzaug_sdk::{GeneSpec, PluginError};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// A uniform value of `spec`: on its grid when the space is discrete.
+pub fn uniform(rng: &mut impl Rng, spec: &GeneSpec) -> f64 {
+    match spec.step.into_option() {
+        Some(step) => {
+            let points = ((spec.hi - spec.lo) / step).round() as u64;
+            spec.lo + step * rng.random_range(0..=points) as f64
+        }
+        None => rng.random_range(spec.lo..=spec.hi),
+    }
+}
+
+/// One uniform chromosome per gene of `genes`, appended to `out`.
+pub fn chromosome(rng: &mut impl Rng, genes: &[GeneSpec], out: &mut Vec<f64>) {
+    out.extend(genes.iter().map(|g| uniform(rng, g)));
+}
+
+/// The identity chromosome repeated for `n` samples.
+pub fn identities(genes: &[GeneSpec], n: usize) -> Vec<f64> {
+    genes
+        .iter()
+        .map(|g| g.identity)
+        .cycle()
+        .take(n * genes.len())
+        .collect()
+}
+
+/// The stream's position as checkpoint bytes (the seed comes from the config).
+pub fn save(rng: &ChaCha8Rng) -> Vec<u8> {
+    rng.get_word_pos().to_le_bytes().to_vec()
+}
+
+/// Restores what [`save`] wrote.
+pub fn load(rng: &mut ChaCha8Rng, state: &[u8], name: &str) -> Result<(), PluginError> {
+    let bytes: [u8; 16] = state.try_into().map_err(|_| {
+        PluginError::new(format!(
+            "`{name}`: the checkpoint holds {} bytes of strategy state, expected 16",
+            state.len()
+        ))
+    })?;
+    rng.set_word_pos(u128::from_le_bytes(bytes));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn gene(step: Option<f64>) -> GeneSpec {
+        GeneSpec {
+            name: "g".into(),
+            lo: -3.0,
+            hi: 3.0,
+            identity: 0.0,
+            step: step.into(),
+            mutation_step: 1.0,
+            low_loss_mutation_step: 1.0,
+        }
+    }
+
+    #[test]
+    fn discrete_values_stay_on_the_grid_and_cover_it() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let g = gene(Some(1.5));
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..500 {
+            let v = uniform(&mut rng, &g);
+            assert!(
+                ((v + 3.0) / 1.5 - ((v + 3.0) / 1.5).round()).abs() < 1e-9
+                    && (-3.0..=3.0).contains(&v)
+            );
+            seen.insert((v * 10.0) as i64);
+        }
+        assert_eq!(seen.len(), 5, "-3, -1.5, 0, 1.5, 3 all drawn");
+        let c = uniform(&mut rng, &gene(None));
+        assert!((-3.0..=3.0).contains(&c));
+    }
+
+    #[test]
+    fn state_round_trips_and_rejects_foreign_bytes() {
+        let mut a = ChaCha8Rng::seed_from_u64(9);
+        let _ = a.random::<u64>();
+        let saved = save(&a);
+        let mut b = ChaCha8Rng::seed_from_u64(9);
+        load(&mut b, &saved, "random").unwrap();
+        assert_eq!(a.random::<u64>(), b.random::<u64>());
+        assert_eq!(
+            load(&mut b, &[1, 2], "random").unwrap_err().message,
+            "`random`: the checkpoint holds 2 bytes of strategy state, expected 16"
+        );
+    }
+}
