@@ -13,6 +13,7 @@ BIN := target/release/fuzzaug
 # (checked by tests/tests/workspace.rs).
 TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests -p fuzzaug-noise
 PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-photometric -p fuzzaug-baselines \
+              -p fuzzaug-sensei \
               -p fuzzaug-cifar -p fuzzaug-mnist -p fuzzaug-imagefolder \
               -p fixture-bad-fingerprint -p fixture-panicky
 

@@ -60,7 +60,7 @@ fn a_wrong_type_is_located() {
 #[test]
 fn an_unknown_strategy_lists_the_valid_ones() {
     let err = check("name = \"x\"\n[strategy]\nname = \"stadnard\"\n", &[]);
-    assert!(err.starts_with("error: exp.toml:3:8: unknown strategy `stadnard`; did you mean `standard`? valid strategy names: standard"), "{err}");
+    assert!(err.starts_with("error: exp.toml:3:8: unknown strategy `stadnard`; did you mean `standard`? valid strategy names: random, sensei, sensei-rw, sensei-t, standard, w10"), "{err}");
 }
 
 #[test]

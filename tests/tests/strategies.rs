@@ -46,3 +46,63 @@ fn a_bad_k_is_located() {
         "{err}"
     );
 }
+
+/// (scored_candidates, skipped_robust) per epoch of a run in `dir`.
+fn counts(dir: &std::path::Path) -> Vec<(u64, u64)> {
+    let csv = std::fs::read_to_string(dir.join("runs/s/metrics.csv")).unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[9].parse().unwrap(), c[10].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn sensei_scores_its_population_per_searched_sample_and_resumes_its_search() {
+    let whole = Scratch::new();
+    whole.write(
+        "c.toml",
+        &config("name = \"sensei\"\nselective = { threshold = 5.0 }"),
+    );
+    fuzzaug_in(&["run", "c.toml", "--quiet"], Some(whole.path())).ok();
+    for (scored, skipped) in counts(whole.path()) {
+        assert_eq!(
+            scored,
+            10 * (128 - skipped) + skipped,
+            "population 10 per searched sample, 1 per skipped one"
+        );
+    }
+    // One epoch, then --resume to two: the search continues where it was (robust_acc differs
+    // only because the one-epoch run evaluated it at its end).
+    let split = Scratch::new();
+    split.write(
+        "c.toml",
+        &config("name = \"sensei\"\nselective = { threshold = 5.0 }"),
+    );
+    fuzzaug_in(
+        &["run", "c.toml", "--quiet", "--set", "train.epochs=1"],
+        Some(split.path()),
+    )
+    .ok();
+    fuzzaug_in(
+        &["run", "c.toml", "--quiet", "--resume"],
+        Some(split.path()),
+    )
+    .ok();
+    let strip = |d: &std::path::Path| -> Vec<String> {
+        let csv = std::fs::read_to_string(d.join("runs/s/metrics.csv")).unwrap();
+        csv.lines()
+            .map(|l| {
+                l.split(',')
+                    .enumerate()
+                    .filter(|(i, _)| ![6, 7, 8].contains(i))
+                    .map(|(_, c)| c)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
+    };
+    assert_eq!(strip(whole.path()), strip(split.path()));
+}
