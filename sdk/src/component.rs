@@ -219,6 +219,19 @@ impl Component {
         )
     }
 
+    /// One settings-free transform component per `(name, summary, transform)` row of a static
+    /// table (each component clones its row's transform).
+    pub fn transform_table<T: Transform + Clone>(
+        table: &'static [(&'static str, &'static str, T)],
+    ) -> Vec<Self> {
+        table
+            .iter()
+            .map(|(name, summary, t)| {
+                Self::transform(name, summary, vec![], move |_settings, _ctx| Ok(t.clone()))
+            })
+            .collect()
+    }
+
     /// A strategy component; `make` also receives the gene space and training-set size.
     pub fn strategy<S, F>(name: &str, summary: &str, params: Vec<Param>, make: F) -> Self
     where
@@ -245,5 +258,57 @@ impl Component {
     /// The component's description.
     pub fn info(&self) -> &ComponentInfo {
         &self.info
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::{Space, TransformInfo, TransformKind};
+
+    #[derive(Clone)]
+    struct Shift(f64);
+
+    impl Transform for Shift {
+        fn info(&self) -> TransformInfo {
+            let space = Space {
+                range: [-1.0, 1.0],
+                identity: 0.0,
+                step: 1.0,
+                mutation: 1.0,
+                low_loss_mutation: 1.0,
+            };
+            TransformInfo::new(
+                "shift",
+                "px",
+                TransformKind::Geometric,
+                [-self.0, self.0],
+                space,
+            )
+        }
+    }
+
+    static TABLE: &[(&str, &str, Shift)] = &[
+        ("shift2", "by two", Shift(2.0)),
+        ("shift3", "by three", Shift(3.0)),
+    ];
+
+    #[test]
+    fn a_transform_table_becomes_one_component_per_row() {
+        let comps = Component::transform_table(TABLE);
+        let names: Vec<&str> = comps.iter().map(|c| c.info().name.as_str()).collect();
+        assert_eq!(names, ["shift2", "shift3"]);
+        assert!(comps
+            .iter()
+            .all(|c| c.info().kind == ComponentKind::Transform && c.info().params.is_empty()));
+        let Constructor::Transform(make) = &comps[1].ctor else {
+            panic!("not a transform")
+        };
+        let ctx = ComponentContext {
+            seed: 0,
+            config_dir: ".".into(),
+        };
+        let t = make(&Settings::parse("", &[]).unwrap(), &ctx).unwrap();
+        assert_eq!(t.info().limits, [-3.0, 3.0]);
     }
 }

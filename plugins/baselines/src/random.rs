@@ -29,19 +29,11 @@ impl Strategy for Random {
         for _ in samples {
             space::chromosome(&mut self.rng, &self.genes, &mut self.chosen);
         }
-        Ok(Proposal {
-            counts: vec![0; samples.len()].into(),
-            genes: RVec::new(),
-        })
+        Ok(crate::space::no_candidates(samples.len()))
     }
 
     fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
-        if !fitness.is_empty() {
-            return Err(PluginError::new(format!(
-                "`random` proposes no candidates, but got {} scores",
-                fitness.len()
-            )));
-        }
+        crate::space::expect_no_scores("random", fitness)?;
         Ok(std::mem::take(&mut self.chosen))
     }
 

@@ -19,6 +19,26 @@ pub fn chromosome(rng: &mut impl Rng, genes: &[GeneSpec], out: &mut Vec<f64>) {
     out.extend(genes.iter().map(|g| uniform(rng, g)));
 }
 
+/// A proposal of no candidates for `n` samples (strategies that need no scoring).
+pub fn no_candidates(n: usize) -> fuzzaug_sdk::Proposal {
+    fuzzaug_sdk::Proposal {
+        counts: vec![0; n].into(),
+        genes: Default::default(),
+    }
+}
+
+/// The error for scores sent to a strategy that proposed none.
+pub fn expect_no_scores(strategy: &str, fitness: &[f32]) -> Result<(), PluginError> {
+    if fitness.is_empty() {
+        Ok(())
+    } else {
+        Err(PluginError::new(format!(
+            "`{strategy}` proposes no candidates, but got {} scores",
+            fitness.len()
+        )))
+    }
+}
+
 /// The identity chromosome repeated for `n` samples.
 pub fn identities(genes: &[GeneSpec], n: usize) -> Vec<f64> {
     genes

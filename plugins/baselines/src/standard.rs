@@ -24,19 +24,11 @@ impl Standard {
 impl Strategy for Standard {
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
         self.batch = samples.len();
-        Ok(Proposal {
-            counts: vec![0; samples.len()].into(),
-            genes: RVec::new(),
-        })
+        Ok(crate::space::no_candidates(samples.len()))
     }
 
     fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
-        if !fitness.is_empty() {
-            return Err(PluginError::new(format!(
-                "`standard` proposes no candidates, but got {} scores",
-                fitness.len()
-            )));
-        }
+        crate::space::expect_no_scores("standard", fitness)?;
         Ok(self.identities(self.batch))
     }
 

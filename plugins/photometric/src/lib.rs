@@ -12,6 +12,7 @@ use fuzzaug_sdk::prelude::*;
 pub const MID_GREY: f64 = 127.5;
 
 /// One photometric gene.
+#[derive(Clone)]
 pub struct Photometric {
     info: fn() -> TransformInfo,
     gain_bias: fn(f64) -> [f64; 2],
@@ -85,15 +86,7 @@ pub const GENES: &[(&str, &str, Photometric)] = &[
 ];
 
 fn components() -> Vec<Component> {
-    GENES
-        .iter()
-        .map(|(name, summary, g)| {
-            let (info, gain_bias) = (g.info, g.gain_bias);
-            Component::transform(name, summary, vec![], move |_settings, _ctx| {
-                Ok(Photometric { info, gain_bias })
-            })
-        })
-        .collect()
+    Component::transform_table(GENES)
 }
 
 fuzzaug_sdk::export_plugin!(components);

@@ -12,6 +12,7 @@
 use fuzzaug_sdk::prelude::*;
 
 /// One geometric gene: its description and its matrix.
+#[derive(Clone)]
 pub struct Geometric {
     info: fn() -> TransformInfo,
     matrix: fn(f64) -> [f64; 6],
@@ -158,15 +159,7 @@ pub const GENES: &[(&str, &str, Geometric)] = &[
 ];
 
 fn components() -> Vec<Component> {
-    GENES
-        .iter()
-        .map(|(name, summary, g)| {
-            let (info, matrix) = (g.info, g.matrix);
-            Component::transform(name, summary, vec![], move |_settings, _ctx| {
-                Ok(Geometric { info, matrix })
-            })
-        })
-        .collect()
+    Component::transform_table(GENES)
 }
 
 fuzzaug_sdk::export_plugin!(components);
