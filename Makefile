@@ -25,7 +25,7 @@ all: build
 
 help:
 	@echo "make build   provision libtorch, release-build the host and every plugin (target/release/)"
-	@echo "make demo    build, list the plugins, train configs/quickstart.toml (about a minute)"
+	@echo "make demo    build, list the plugins, train the quickstart with standard and with sensei (about 4 minutes)"
 	@echo "make test    build, then run every test (unit + integration against the built .so files)"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
 	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
@@ -40,8 +40,12 @@ build:
 demo: build
 	$(BIN) --version
 	$(BIN) plugins
+	$(BIN) check configs/quickstart-standard.toml
 	$(BIN) check configs/quickstart.toml
+	$(BIN) run configs/quickstart-standard.toml --overwrite
 	$(BIN) run configs/quickstart.toml --overwrite
+	@echo
+	@$(PYTHON) scripts/runs-side-by-side.py runs/quickstart-standard runs/quickstart
 
 test: build
 	@$(WITH_TORCH) $(CARGO) test --release $(PLAIN_PKGS) && $(CARGO) test --release $(TORCH_PKGS)

@@ -72,7 +72,7 @@ pub use export::Registry;
 pub use fingerprint::BuildFingerprint;
 pub use module::{PluginMod, PluginModRef};
 pub use settings::Settings;
-pub use strategy::{Counter, GeneSpec, Proposal, Strategy, StrategySetup};
+pub use strategy::{Counter, Fitness, GeneSpec, Proposal, Strategy, StrategySetup};
 pub use transform::{Space, TensorHandle, Transform, TransformInfo, TransformKind};
 
 /// The SDK's version, which is also the ABI version the host and its plugins must agree on.
@@ -81,9 +81,9 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Everything a plugin author usually needs.
 pub mod prelude {
     pub use crate::{
-        Chunk, Component, ComponentContext, Counter, Dataset, DatasetInfo, GeneSpec, Param,
-        ParamType, PluginError, Proposal, Settings, Space, Split, SplitData, Splits, Strategy,
-        StrategySetup, TensorHandle, Transform, TransformInfo, TransformKind,
+        Chunk, Component, ComponentContext, Counter, Dataset, DatasetInfo, Fitness, GeneSpec,
+        Param, ParamType, PluginError, Proposal, Settings, Space, Split, SplitData, Splits,
+        Strategy, StrategySetup, TensorHandle, Transform, TransformInfo, TransformKind,
     };
     pub use abi_stable::std_types::{RString, RVec};
 }

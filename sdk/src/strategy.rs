@@ -1,6 +1,7 @@
 //! The strategy kind: which image each training sample trains on.
 //!
-//! Per batch the host calls, in order:
+//! Once, after construction, the host asks which [`Fitness`] to compute. Per batch it calls,
+//! in order:
 //! ```text
 //! host                                   strategy
 //!  | begin_epoch(epoch)  (once per epoch)   |
@@ -62,6 +63,18 @@ pub struct Proposal {
     pub genes: RVec<f64>,
 }
 
+/// How the host turns a candidate's logits into its fitness (higher = worse for the model).
+#[repr(u8)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fitness {
+    /// Per-sample cross-entropy of the softmax against the true class.
+    #[default]
+    CrossEntropy,
+    /// The reference implementation's fitness: the sum over classes of the binary cross-entropy
+    /// between the one-hot label and the softmax, probabilities clipped to [1e-7, 1 − 1e-7].
+    BceSum,
+}
+
 /// A named per-epoch statistic (e.g. `skipped_robust`).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq)]
@@ -97,6 +110,10 @@ pub trait Strategy: Send + 'static {
     /// The chromosome the strategy currently holds as worst for each sample (for previews);
     /// the identity where it holds none.
     fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError>;
+    /// The fitness the host computes for [`Strategy::select`]; asked once, after construction.
+    fn fitness(&self) -> Fitness {
+        Fitness::CrossEntropy
+    }
 }
 
 /// The FFI-safe trait object the host holds; built by the SDK around a [`Strategy`].
@@ -119,8 +136,10 @@ pub trait AbiStrategy: Send {
     /// See [`Strategy::load_state`].
     fn load_state(&mut self, state: RSlice<'_, u8>) -> RResult<(), PluginError>;
     /// See [`Strategy::incumbents`].
-    #[sabi(last_prefix_field)]
     fn incumbents(&self, samples: RSlice<'_, u64>) -> RResult<RVec<f64>, PluginError>;
+    /// See [`Strategy::fitness`].
+    #[sabi(last_prefix_field)]
+    fn fitness(&self) -> RResult<Fitness, PluginError>;
 }
 
 /// A strategy object as it crosses the boundary.
@@ -177,5 +196,9 @@ impl AbiStrategy for Guarded {
         guard::call(&self.name, "incumbents", || {
             self.inner.incumbents(samples.as_slice()).map(RVec::from)
         })
+    }
+
+    fn fitness(&self) -> RResult<Fitness, PluginError> {
+        guard::call(&self.name, "fitness", || Ok(self.inner.fitness()))
     }
 }

@@ -17,15 +17,20 @@ fn version_names_libtorch_and_cuda_without_ld_library_path() {
 }
 
 #[test]
-fn quickstart_passes_check() {
-    let out = fuzzaug_in(&["check", "configs/quickstart.toml"], Some(repo()));
-    let text = out.ok();
-    assert!(text.contains("configs/quickstart.toml: OK"), "{text}");
-    assert!(text.contains("dataset   shapes"), "{text}");
-    assert!(
-        text.contains("gene      rotation [-30, 30] step 1 (61 values)"),
-        "{text}"
-    );
+fn quickstart_configs_pass_check() {
+    for (file, strategy) in [
+        ("configs/quickstart.toml", "sensei"),
+        ("configs/quickstart-standard.toml", "standard"),
+    ] {
+        let text = fuzzaug_in(&["check", file], Some(repo())).ok().to_string();
+        assert!(text.contains(&format!("{file}: OK")), "{text}");
+        assert!(text.contains("dataset   shapes"), "{text}");
+        assert!(
+            text.contains("gene      rotation [-20, 20] step 1 (41 values)"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("strategy  {strategy} (")), "{text}");
+    }
 }
 
 fn check(text: &str, extra: &[&str]) -> String {

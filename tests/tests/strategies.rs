@@ -105,4 +105,121 @@ fn sensei_scores_its_population_per_searched_sample_and_resumes_its_search() {
             .collect()
     };
     assert_eq!(strip(whole.path()), strip(split.path()));
+
+    preview_shows_the_chosen_variants(split.path());
+}
+
+/// (width, height) of a PNG file, from its IHDR chunk.
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    (be(16), be(20))
+}
+
+/// `preview` over a run directory with a checkpoint adds the strategy's chosen variants, and
+/// refuses a checkpoint written for another config.
+fn preview_shows_the_chosen_variants(dir: &std::path::Path) {
+    let out = fuzzaug_in(&["preview", "c.toml", "--out", "with.png"], Some(dir));
+    assert!(
+        out.ok()
+            .contains("(4 images × 9 perturbations, and 8 variants chosen by `sensei`)"),
+        "{}",
+        out.stdout
+    );
+    let fresh = Scratch::new();
+    fresh.write(
+        "c.toml",
+        &config("name = \"sensei\"\nselective = { threshold = 5.0 }"),
+    );
+    let out = fuzzaug_in(
+        &["preview", "c.toml", "--out", "without.png"],
+        Some(fresh.path()),
+    );
+    assert!(
+        out.ok()
+            .contains("no checkpoint at runs/s/checkpoints/last yet"),
+        "{}",
+        out.stdout
+    );
+    let (with, without) = (
+        png_size(&dir.join("with.png")),
+        png_size(&fresh.path().join("without.png")),
+    );
+    assert!(
+        with.1 > without.1,
+        "the strip adds height: {with:?} vs {without:?}"
+    );
+    let err = fuzzaug_in(
+        &["preview", "c.toml", "--out", "x.png", "--set", "seed=4"],
+        Some(dir),
+    )
+    .fails()
+    .to_string();
+    assert!(
+        err.contains(
+            "checkpoints/last was written for a different config:\n  seed: checkpoint 3, config 4"
+        ),
+        "{err}"
+    );
+}
+
+/// The original's fitness runs end to end and gives other losses than cross-entropy.
+#[test]
+fn bce_sum_fitness_is_computed_by_the_host() {
+    let chosen = |fitness: &str| -> f64 {
+        let dir = Scratch::new();
+        dir.write(
+            "c.toml",
+            &config(&format!("name = \"sensei\"\nfitness = \"{fitness}\"")),
+        );
+        fuzzaug_in(
+            &["run", "c.toml", "--quiet", "--set", "train.epochs=1"],
+            Some(dir.path()),
+        )
+        .ok();
+        let jsonl = std::fs::read_to_string(dir.path().join("runs/s/metrics.jsonl")).unwrap();
+        let row: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+        row["mean_chosen_fitness"].as_f64().unwrap()
+    };
+    let (ce, bce) = (chosen("ce"), chosen("bce-sum"));
+    assert!(ce.is_finite() && ce > 0.0, "{ce}");
+    // bce-sum adds the other classes' terms to the true class's: never below ce's −log p.
+    assert!(bce > ce, "bce-sum {bce} vs ce {ce}");
+}
+
+/// Bad SENSEI settings are refused by `check` with the line and column of the value.
+#[test]
+fn bad_sensei_settings_are_located() {
+    let cases = [
+        (
+            "population = 1",
+            "c.toml:18:14: strategy `sensei`: `population` must be between 2 and 10000, got 1",
+        ),
+        (
+            "tournament_size = 11",
+            "c.toml:18:19: strategy `sensei-t`: `tournament_size` (11) must not exceed `population` (10)",
+        ),
+        (
+            "selective.threshold = 0",
+            "c.toml:18:23: strategy `sensei`: `selective.threshold` must be a number above 0, got 0",
+        ),
+        (
+            "selection = \"best\"",
+            "c.toml:18:13: strategy `sensei`: unknown selection \"best\"; valid: \"elitism\", \"roulette\", \"tournament\"",
+        ),
+    ];
+    for (setting, expected) in cases {
+        let name = if setting.starts_with("tournament") {
+            "sensei-t"
+        } else {
+            "sensei"
+        };
+        let dir = Scratch::new();
+        dir.write("c.toml", &config(&format!("name = \"{name}\"\n{setting}")));
+        let err = fuzzaug_in(&["check", "c.toml"], Some(dir.path()))
+            .fails()
+            .to_string();
+        assert!(err.contains(expected), "{setting}: {err}");
+    }
 }

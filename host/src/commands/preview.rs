@@ -1,10 +1,13 @@
 //! `fuzzaug preview CONFIG --out FILE.png`: the first test images under each gene at its lo
-//! and hi (the identity is the original) and under a few corners of the robust grid.
+//! and hi (the identity is the original) and under a few corners of the robust grid; when the
+//! config's run directory holds a checkpoint, also the variants the strategy chose for the first
+//! training samples at that checkpoint.
 use crate::{
     augment::Engine,
     cli::PreviewArgs,
-    report::preview::{render, Picture},
-    setup::Experiment,
+    report::preview::{render, Picture, Strip},
+    run::{self, checkpoint},
+    setup::{Components, Experiment},
 };
 use anyhow::Context;
 use fuzzaug_sdk::Split;
@@ -13,6 +16,8 @@ use tch::{Device, Kind, Tensor};
 
 /// Sample images in the picture.
 const SAMPLES: u64 = 4;
+/// Training samples in the strip of chosen variants.
+const CHOSEN: u64 = 8;
 
 fn fmt(v: f64) -> String {
     let s = format!("{v:+.3}");
@@ -76,31 +81,136 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             .cycle()
             .take(chromosome.len() * n as usize)
             .collect();
-        let out = engine
-            .apply(&images, &batch, exp.config.seed)?
-            .f_round()?
-            .f_clamp(0.0, 255.0)?
-            .f_to_kind(Kind::Uint8)?;
-        for (i, row) in rows.iter_mut().enumerate() {
-            let one = out.f_get(i as i64)?.f_contiguous()?;
+        let out = pictures(&engine.apply(&images, &batch, exp.config.seed)?)?;
+        for (row, p) in rows.iter_mut().zip(out) {
+            row.1.push(p);
+        }
+    }
+    let strip = chosen_variants(&exp, &mut parts)?;
+    let labels: Vec<String> = columns.into_iter().map(|(l, _)| l).collect();
+    render(&args.out, &labels, &rows, strip.as_ref())
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "wrote {} ({} images × {} perturbations{})",
+        args.out.display(),
+        rows.len(),
+        labels.len(),
+        strip.as_ref().map_or(String::new(), |s| format!(
+            ", and {} variants chosen by `{}`",
+            s.cells.len(),
+            exp.config.strategy.name
+        ))
+    );
+    Ok(0)
+}
+
+/// The first training samples under the chromosomes the strategy holds for them in the run's
+/// latest checkpoint; `None` (with a note) when there is no checkpoint yet.
+fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<Option<Strip>> {
+    let path = run::run_dir(exp).join("checkpoints").join("last");
+    if !path.exists() {
+        println!(
+            "no checkpoint at {} yet: after `fuzzaug run` the preview also shows the variants \
+             the strategy chose",
+            path.display()
+        );
+        return Ok(None);
+    }
+    let ckpt = checkpoint::load(&path, Device::Cpu)?;
+    let diffs = ckpt.meta.differences(&checkpoint::Meta::of(
+        &exp.config,
+        parts,
+        ckpt.meta.epoch,
+        0,
+    ));
+    if !diffs.is_empty() {
+        anyhow::bail!(
+            "{} was written for a different config:\n  {}",
+            path.display(),
+            diffs.join("\n  ")
+        );
+    }
+    parts.strategy.load_state(&ckpt.strategy)?;
+    let n = CHOSEN.min(parts.dataset_info.train_len);
+    let samples: Vec<u64> = (0..n).collect();
+    let chromosomes = parts.strategy.incumbents(&samples)?;
+    let genes = parts.genes.len();
+    if chromosomes.len() != samples.len() * genes {
+        anyhow::bail!(
+            "strategy `{}` returned {} gene values for {} samples of {} genes",
+            exp.config.strategy.name,
+            chromosomes.len(),
+            samples.len(),
+            genes
+        );
+    }
+    let chunk = parts.dataset.read(Split::Train, 0, n)?;
+    let info = &parts.dataset_info;
+    let engine = Engine::new(&parts.genes, info.height, info.width);
+    let images = Tensor::f_from_slice(chunk.pixels.as_slice())?.f_view([
+        n as i64,
+        i64::from(info.channels),
+        i64::from(info.height),
+        i64::from(info.width),
+    ])?;
+    let pictures = pictures(&engine.apply(&images, &chromosomes, exp.config.seed)?)?;
+    let cells = pictures
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let class = info
+                .classes
+                .get(chunk.labels[i] as usize)
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            let changed: Vec<String> = parts
+                .genes
+                .iter()
+                .zip(&chromosomes[i * genes..(i + 1) * genes])
+                .filter(|(g, &v)| v != g.spec.identity)
+                .map(|(g, &v)| format!("{} {}", g.spec.name, fmt(v)))
+                .collect();
+            let caption = match changed.len() {
+                0 => format!("{class}\nunchanged"),
+                1..=3 => format!("{class}\n{}", changed.join("\n")),
+                k => format!("{class}\n{}\n+{} more", changed[..2].join("\n"), k - 2),
+            };
+            (caption, p)
+        })
+        .collect();
+    Ok(Some(Strip {
+        title: format!(
+            "chosen by\n{}\nepoch {}",
+            exp.config.strategy.name, ckpt.meta.epoch
+        ),
+        cells,
+    }))
+}
+
+/// A float image batch (0..255) as u8 pictures.
+fn pictures(batch: &Tensor) -> anyhow::Result<Vec<Picture>> {
+    let out = batch
+        .f_round()?
+        .f_clamp(0.0, 255.0)?
+        .f_to_kind(Kind::Uint8)?
+        .f_to_device(Device::Cpu)?;
+    let size = out.size();
+    let (c, h, w) = match size.as_slice() {
+        [_, c, h, w] => (*c as usize, *h as usize, *w as usize),
+        other => anyhow::bail!("bug: an image batch of shape {other:?}"),
+    };
+    (0..size[0])
+        .map(|i| {
+            let one = out.f_get(i)?.f_contiguous()?;
             let mut pixels = vec![0u8; one.numel()];
             let len = pixels.len();
             one.f_copy_data_u8(&mut pixels, len)?;
-            row.1.push(Picture {
-                channels: c as usize,
-                height: h as usize,
-                width: w as usize,
+            Ok(Picture {
+                channels: c,
+                height: h,
+                width: w,
                 pixels,
-            });
-        }
-    }
-    let labels: Vec<String> = columns.into_iter().map(|(l, _)| l).collect();
-    render(&args.out, &labels, &rows).with_context(|| format!("writing {}", args.out.display()))?;
-    println!(
-        "wrote {} ({} images × {} perturbations)",
-        args.out.display(),
-        rows.len(),
-        labels.len()
-    );
-    Ok(0)
+            })
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 use abi_stable::std_types::{RResult, RSlice};
 use fuzzaug_sdk::{
     dataset::DatasetObject, strategy::StrategyObject, transform::TransformObject, Chunk, Counter,
-    DatasetInfo, PluginError, Proposal, Split, TensorHandle, TransformInfo,
+    DatasetInfo, Fitness, PluginError, Proposal, Split, TensorHandle, TransformInfo,
 };
 use std::{fmt, path::PathBuf};
 
@@ -191,5 +191,10 @@ impl StrategyHandle {
             self.obj.incumbents(RSlice::from_slice(samples)),
         )
         .map(|v| v.into_vec())
+    }
+
+    /// The fitness the strategy wants computed.
+    pub fn fitness(&self) -> Result<Fitness, CallError> {
+        call(&self.origin, "fitness", self.obj.fitness())
     }
 }

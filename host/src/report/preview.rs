@@ -1,5 +1,6 @@
 //! `fuzzaug preview`: a grid of sample images, one row per image, one column per perturbation,
-//! with labels, so a user sees at a glance what the genes do.
+//! with labels, so a user sees at a glance what the genes do; optionally a strip of the variants
+//! a strategy chose.
 use anyhow::{anyhow, Context};
 use plotters::prelude::*;
 use std::path::Path;
@@ -27,14 +28,26 @@ impl Picture {
     }
 }
 
+/// A labelled row of pictures under the grid, each with its own caption (e.g. the variants a
+/// strategy chose for a few training samples).
+pub struct Strip {
+    /// Shown left of the row.
+    pub title: String,
+    /// (caption, picture); captions may hold several lines.
+    pub cells: Vec<(String, Picture)>,
+}
+
 const LABEL_W: i32 = 130;
 const HEADER_H: i32 = 56;
+const LINE_H: i32 = 16;
 
-/// Draws `rows` (each a list of pictures, one per column) with column and row labels.
+/// Draws `rows` (each a list of pictures, one per column) with column and row labels, and
+/// `strip` below them when given.
 pub fn render(
     path: &Path,
     columns: &[String],
     rows: &[(String, Vec<Picture>)],
+    strip: Option<&Strip>,
 ) -> anyhow::Result<()> {
     let first = rows
         .first()
@@ -44,9 +57,18 @@ pub fn render(
     let (tw, th) = (first.width as i32 * scale, first.height as i32 * scale);
     let cell_w = tw.max(100) + 8;
     let cell_h = th + 8;
+    let strip_lines = strip.map_or(0, |s| {
+        s.cells
+            .iter()
+            .map(|(c, _)| c.lines().count() as i32)
+            .max()
+            .unwrap_or(0)
+    });
+    let strip_h = strip.map_or(0, |_| 12 + LINE_H * strip_lines + cell_h);
+    let strip_cols = strip.map_or(0, |s| s.cells.len());
     let size = (
-        (LABEL_W + cell_w * columns.len() as i32) as u32,
-        (HEADER_H + cell_h * rows.len() as i32 + 4) as u32,
+        (LABEL_W + cell_w * columns.len().max(strip_cols) as i32) as u32,
+        (HEADER_H + cell_h * rows.len() as i32 + 4 + strip_h) as u32,
     );
     super::plot::register_font();
     let root = BitMapBackend::new(path, size).into_drawing_area();
@@ -60,23 +82,41 @@ pub fn render(
                 .map_err(e)?;
         }
     }
+    let draw = |p: &Picture, x0: i32, y0: i32| -> anyhow::Result<()> {
+        for y in 0..p.height {
+            for x in 0..p.width {
+                let (px, py) = (x0 + x as i32 * scale, y0 + y as i32 * scale);
+                root.draw(&Rectangle::new(
+                    [(px, py), (px + scale, py + scale)],
+                    p.rgb(x, y).filled(),
+                ))
+                .map_err(e)?;
+            }
+        }
+        Ok(())
+    };
     for (r, (label, pictures)) in rows.iter().enumerate() {
         let y0 = HEADER_H + r as i32 * cell_h;
         root.draw_text(label, &style, (6, y0 + th / 2 - 6))
             .map_err(e)?;
         for (c, p) in pictures.iter().enumerate() {
+            draw(p, LABEL_W + c as i32 * cell_w + 4, y0)?;
+        }
+    }
+    if let Some(strip) = strip {
+        let top = HEADER_H + cell_h * rows.len() as i32 + 12;
+        let y0 = top + LINE_H * strip_lines;
+        for (i, line) in strip.title.lines().enumerate() {
+            root.draw_text(line, &style, (6, y0 + i as i32 * LINE_H))
+                .map_err(e)?;
+        }
+        for (c, (caption, p)) in strip.cells.iter().enumerate() {
             let x0 = LABEL_W + c as i32 * cell_w + 4;
-            for y in 0..p.height {
-                for x in 0..p.width {
-                    let colour = p.rgb(x, y);
-                    let (px, py) = (x0 + x as i32 * scale, y0 + y as i32 * scale);
-                    root.draw(&Rectangle::new(
-                        [(px, py), (px + scale, py + scale)],
-                        colour.filled(),
-                    ))
+            for (i, line) in caption.lines().enumerate() {
+                root.draw_text(line, &style, (x0, top + i as i32 * LINE_H))
                     .map_err(e)?;
-                }
             }
+            draw(p, x0, y0)?;
         }
     }
     root.present().map_err(e)?;

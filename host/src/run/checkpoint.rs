@@ -5,6 +5,7 @@
 //! Layout: magic, format version (u32 LE), then three length-prefixed (u64 LE) sections —
 //! metadata JSON, tensors (libtorch's archive format), strategy state — and the SHA-256 of all
 //! preceding bytes.
+use crate::{config::Config, setup::Components};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -40,6 +41,27 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// The metadata of a run of `config` with `parts` after `epoch` epochs, its random stream at
+    /// `rng_word_pos`.
+    pub fn of(config: &Config, parts: &Components, epoch: u32, rng_word_pos: u128) -> Self {
+        Self {
+            epoch,
+            model: config.model.arch.clone(),
+            dataset: config.dataset.name.clone(),
+            train_len: parts.dataset_info.train_len,
+            classes: parts.dataset_info.classes.len(),
+            genes: parts
+                .genes
+                .iter()
+                .map(|g| g.spec.name.to_string())
+                .collect(),
+            strategy: config.strategy.name.clone(),
+            seed: config.seed,
+            rng_word_pos: rng_word_pos.to_string(),
+            fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
     /// The fields in which `other` (the current config) differs, as readable lines.
     pub fn differences(&self, other: &Meta) -> Vec<String> {
         let mut out = Vec::new();

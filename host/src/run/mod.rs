@@ -99,24 +99,12 @@ fn resolved_config(exp: &Experiment) -> anyhow::Result<String> {
 }
 
 fn meta(session: &Session, epoch: u32) -> checkpoint::Meta {
-    let c = &session.config;
-    checkpoint::Meta {
+    checkpoint::Meta::of(
+        &session.config,
+        &session.parts,
         epoch,
-        model: c.model.arch.clone(),
-        dataset: c.dataset.name.clone(),
-        train_len: session.parts.dataset_info.train_len,
-        classes: session.parts.dataset_info.classes.len(),
-        genes: session
-            .parts
-            .genes
-            .iter()
-            .map(|g| g.spec.name.to_string())
-            .collect(),
-        strategy: c.strategy.name.clone(),
-        seed: c.seed,
-        rng_word_pos: session.rng.get_word_pos().to_string(),
-        fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
-    }
+        session.rng.get_word_pos(),
+    )
 }
 
 fn save_checkpoint(session: &Session, path: &Path, epoch: u32) -> anyhow::Result<()> {
@@ -174,11 +162,27 @@ fn row(epoch: u32, stats: &EpochStats, test: &crate::train::Accuracy) -> Row {
         .iter()
         .find(|(k, _)| k == "skipped_robust")
         .map_or(0, |(_, v)| *v as u64);
-    let extra = stats
+    let mut extra: serde_json::Map<String, serde_json::Value> = stats
         .counters
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
         .collect();
+    // Where the epoch's time went: the inputs of the cost floor 1 + k·(train ÷ score rate).
+    let train_part = stats.seconds - stats.score_seconds - stats.strategy_seconds;
+    extra.insert("score_seconds".into(), json!(stats.score_seconds));
+    extra.insert("strategy_seconds".into(), json!(stats.strategy_seconds));
+    if stats.scored_candidates > 0 && stats.score_seconds > 0.0 {
+        extra.insert(
+            "score_images_per_second".into(),
+            json!(stats.scored_candidates as f64 / stats.score_seconds),
+        );
+    }
+    if train_part > 0.0 {
+        extra.insert(
+            "train_step_images_per_second".into(),
+            json!(stats.images_per_second * stats.seconds / train_part),
+        );
+    }
     Row {
         epoch,
         lr: stats.lr,

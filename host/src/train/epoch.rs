@@ -8,9 +8,6 @@ use rand::{seq::SliceRandom, Rng};
 use std::time::Instant;
 use tch::{Kind, Tensor};
 
-/// Candidates per no-grad scoring pass.
-const SCORE_BATCH: usize = 4096;
-
 /// What one epoch did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochStats {
@@ -26,6 +23,10 @@ pub struct EpochStats {
     pub images_per_second: f64,
     /// Candidates scored by no-grad forward passes.
     pub scored_candidates: u64,
+    /// Wall time spent building and scoring candidates.
+    pub score_seconds: f64,
+    /// Wall time spent in the strategy's own calls (propose, select).
+    pub strategy_seconds: f64,
     /// The strategy's per-epoch counters.
     pub counters: Vec<(String, f64)>,
 }
@@ -48,6 +49,13 @@ pub struct NonFinite {
 pub struct Stopped {
     /// The last batch trained.
     pub batch: usize,
+}
+
+/// Where an epoch's time went, summed over its batches.
+#[derive(Debug, Default)]
+struct BatchTiming {
+    score: f64,
+    strategy: f64,
 }
 
 impl Session {
@@ -76,10 +84,11 @@ impl Session {
         bar.set_position(0);
         bar.set_prefix(format!("{}/{}", epoch + 1, self.config.train.epochs));
         let (mut loss_sum, mut correct, mut scored) = (0.0f64, 0i64, 0u64);
+        let mut timing = BatchTiming::default();
         for (b, samples) in order.chunks(batch).enumerate() {
             let lr = self.learning_rate(f64::from(epoch) + b as f64 / batches as f64);
             let (loss, ok, k) = self
-                .train_batch(samples)
+                .train_batch(samples, &mut timing)
                 .with_context(|| format!("epoch {}, batch {}", epoch + 1, b + 1))?;
             if !loss.is_finite() {
                 bail!(NonFinite {
@@ -117,16 +126,24 @@ impl Session {
             seconds,
             images_per_second: n as f64 / seconds,
             scored_candidates: scored,
+            score_seconds: timing.score,
+            strategy_seconds: timing.strategy,
             counters,
         })
     }
 
     /// One batch: propose, score, select, build, train (backward only; the step is the
     /// caller's). Returns (mean loss, correct count, candidates scored).
-    fn train_batch(&mut self, samples: &[u64]) -> anyhow::Result<(f64, i64, u64)> {
+    fn train_batch(
+        &mut self,
+        samples: &[u64],
+        timing: &mut BatchTiming,
+    ) -> anyhow::Result<(f64, i64, u64)> {
         let device = self.device;
         let genes = self.engine().genes();
+        let clock = Instant::now();
         let proposal = self.parts.strategy.propose(samples)?;
+        timing.strategy += clock.elapsed().as_secs_f64();
         if proposal.counts.len() != samples.len() {
             bail!(
                 "strategy `{}` proposed for {} samples, the batch has {}",
@@ -145,6 +162,7 @@ impl Session {
                 genes
             );
         }
+        let clock = Instant::now();
         let (fitness, correct) = if total > 0 {
             let owners: Vec<i64> = samples
                 .iter()
@@ -155,7 +173,10 @@ impl Session {
         } else {
             (Vec::new(), Vec::new())
         };
+        timing.score += clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
         let chosen = self.parts.strategy.select(&fitness, &correct)?;
+        timing.strategy += clock.elapsed().as_secs_f64();
         if chosen.len() != samples.len() * genes {
             bail!(
                 "strategy `{}` chose {} gene values for {} samples of {} genes",
@@ -201,7 +222,7 @@ impl Session {
     }
 
     /// Per-candidate loss and correctness of the images `owners[i]` under chromosome i, in
-    /// no-grad passes of up to [`SCORE_BATCH`] candidates, batch-norm in eval mode.
+    /// no-grad passes of [`super::forward_pass_size`] candidates, batch-norm in eval mode.
     pub fn score(
         &self,
         owners: &[i64],
@@ -211,8 +232,9 @@ impl Session {
         let genes = self.engine().genes();
         let mut fitness = Vec::with_capacity(owners.len());
         let mut correct = Vec::with_capacity(owners.len());
-        for (c, part) in owners.chunks(SCORE_BATCH).enumerate() {
-            let genes_part = &chromosomes[c * SCORE_BATCH * genes..][..part.len() * genes];
+        let pass = super::forward_pass_size(self.device);
+        for (c, part) in owners.chunks(pass).enumerate() {
+            let genes_part = &chromosomes[c * pass * genes..][..part.len() * genes];
             let idx = Tensor::f_from_slice(part)?.f_to_device(self.device)?;
             let (pixels, labels) = self.data.train.gather(&idx)?;
             let x = self
@@ -223,13 +245,7 @@ impl Session {
                 self.model.forward_t(&x, false)
             })
             .f_to_kind(Kind::Float)?;
-            let loss = logits.f_cross_entropy_loss::<Tensor>(
-                &labels,
-                None,
-                tch::Reduction::None,
-                -100,
-                0.0,
-            )?;
+            let loss = super::fitness::per_sample(self.fitness, &logits, &labels)?;
             fitness.extend(Vec::<f32>::try_from(
                 loss.f_to_kind(Kind::Float)?.f_to_device(tch::Device::Cpu)?,
             )?);

@@ -14,9 +14,6 @@ pub struct Accuracy {
     pub per_class: Vec<f64>,
 }
 
-/// Images per no-grad forward pass.
-pub const EVAL_BATCH: i64 = 1000;
-
 /// Evaluates `model` on `split`.
 pub fn evaluate(
     model: &dyn ModuleT,
@@ -30,9 +27,10 @@ pub fn evaluate(
     let (mut loss_sum, mut correct) = (0.0f64, 0i64);
     let mut hits = vec![0i64; classes];
     let mut totals = vec![0i64; classes];
+    let pass = super::forward_pass_size(device) as i64;
     let mut start = 0;
     while start < n {
-        let len = EVAL_BATCH.min(n - start);
+        let len = pass.min(n - start);
         let x = normalizer.apply(&split.pixels.f_narrow(0, start, len)?)?;
         let y = split.labels.f_narrow(0, start, len)?;
         let logits = model.forward_t(&x, false);

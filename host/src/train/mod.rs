@@ -2,6 +2,7 @@
 //! optimiser, random stream, components) and trains it epoch by epoch.
 mod epoch;
 pub mod evaluate;
+pub mod fitness;
 pub mod optim;
 pub mod precision;
 pub mod robust;
@@ -22,6 +23,16 @@ use anyhow::Context;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Device};
+
+/// Images per no-grad forward pass (scoring, evaluation). A GPU wants large passes; on a CPU
+/// large batches fall out of cache: `small-cnn` scoring on a 2-core EPYC ran at 2,710 images/s
+/// in passes of 128 against 1,387 in passes of 512 (README, "Performance").
+pub fn forward_pass_size(device: Device) -> usize {
+    match device {
+        Device::Cpu => 128,
+        _ => 4096,
+    }
+}
 
 /// Resolves `auto`, `cpu`, `cuda` or `cuda:N`.
 pub fn device(spec: &str) -> anyhow::Result<Device> {
@@ -68,6 +79,8 @@ pub struct Session {
     pub rng: ChaCha8Rng,
     /// Where the tensors live.
     pub device: Device,
+    /// The fitness the strategy asked for.
+    pub fitness: fuzzaug_sdk::Fitness,
 }
 
 impl Session {
@@ -89,6 +102,7 @@ impl Session {
         };
         let model = models::build(&config.model.arch, &vs.root(), &spec)?;
         let optimizer = optim::Optimizer::new(&config.train.optimizer, &vs);
+        let fitness = parts.strategy.fitness()?;
         Ok(Self {
             config: config.clone(),
             parts,
@@ -98,6 +112,7 @@ impl Session {
             optimizer,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             device,
+            fitness,
         })
     }
 

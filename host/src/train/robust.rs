@@ -7,9 +7,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{Kind, Tensor};
 
-/// Candidates per no-grad pass.
-const PASS: usize = 4096;
-
 /// Robust-evaluation figures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Robust {
@@ -53,7 +50,8 @@ impl Session {
         let n = subset.map_or(self.data.test.len() as usize, |s| {
             (s as usize).min(self.data.test.len() as usize)
         });
-        let per_pass = (PASS / k).max(1);
+        let pass = super::forward_pass_size(self.device);
+        let per_pass = (pass / k).max(1);
         let (mut robust, mut grid_hits) = (0i64, 0i64);
         let mut start = 0;
         while start < n {
@@ -79,7 +77,7 @@ impl Session {
         let mut random_ok = 0i64;
         let mut start = 0;
         while start < n {
-            let m = PASS.min(n - start);
+            let m = pass.min(n - start);
             let owners: Vec<i64> = (start as i64..(start + m) as i64).collect();
             let chromosomes: Vec<f64> = (0..m)
                 .flat_map(|_| {

@@ -1,5 +1,6 @@
 //! Baseline strategies: `standard` (no perturbation), `random` (one uniform chromosome per
 //! sample per epoch) and `w10` (worst of k uniform chromosomes, k = 10 by default).
+mod chosen;
 mod random;
 mod space;
 mod standard;

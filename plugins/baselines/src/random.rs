@@ -1,6 +1,6 @@
 //! `random`: one uniformly random chromosome per sample each time its batch comes up (once per
 //! epoch); nothing to score.
-use crate::space;
+use crate::{chosen::LastChosen, space};
 use fuzzaug_sdk::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 pub struct Random {
     genes: Vec<GeneSpec>,
     rng: ChaCha8Rng,
+    history: LastChosen,
     chosen: Vec<f64>,
 }
 
@@ -18,6 +19,7 @@ impl Random {
         Self {
             genes: setup.genes.to_vec(),
             rng: ChaCha8Rng::seed_from_u64(seed),
+            history: LastChosen::new(setup),
             chosen: Vec::new(),
         }
     }
@@ -25,6 +27,7 @@ impl Random {
 
 impl Strategy for Random {
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
+        self.history.begin("random", samples)?;
         self.chosen.clear();
         for _ in samples {
             space::chromosome(&mut self.rng, &self.genes, &mut self.chosen);
@@ -34,18 +37,19 @@ impl Strategy for Random {
 
     fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
         crate::space::expect_no_scores("random", fitness)?;
+        self.history.record(&self.chosen);
         Ok(std::mem::take(&mut self.chosen))
     }
 
     fn save_state(&self) -> Result<Vec<u8>, PluginError> {
-        Ok(space::save(&self.rng))
+        Ok(self.history.save(&self.rng))
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError> {
-        space::load(&mut self.rng, state, "random")
+        self.history.load(&mut self.rng, state, "random")
     }
 
     fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError> {
-        Ok(space::identities(&self.genes, samples.len()))
+        Ok(self.history.get(samples))
     }
 }

@@ -1,7 +1,6 @@
-//! Drawing chromosomes uniformly from the gene space, and the random stream's checkpoint state.
+//! Drawing chromosomes uniformly from the gene space, and the helpers of strategies that score nothing.
 use fuzzaug_sdk::{GeneSpec, PluginError};
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 
 /// A uniform value of `spec`: on its grid when the space is discrete.
 pub fn uniform(rng: &mut impl Rng, spec: &GeneSpec) -> f64 {
@@ -49,27 +48,11 @@ pub fn identities(genes: &[GeneSpec], n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The stream's position as checkpoint bytes (the seed comes from the config).
-pub fn save(rng: &ChaCha8Rng) -> Vec<u8> {
-    rng.get_word_pos().to_le_bytes().to_vec()
-}
-
-/// Restores what [`save`] wrote.
-pub fn load(rng: &mut ChaCha8Rng, state: &[u8], name: &str) -> Result<(), PluginError> {
-    let bytes: [u8; 16] = state.try_into().map_err(|_| {
-        PluginError::new(format!(
-            "`{name}`: the checkpoint holds {} bytes of strategy state, expected 16",
-            state.len()
-        ))
-    })?;
-    rng.set_word_pos(u128::from_le_bytes(bytes));
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
 
     fn gene(step: Option<f64>) -> GeneSpec {
         GeneSpec {
@@ -99,19 +82,5 @@ mod tests {
         assert_eq!(seen.len(), 5, "-3, -1.5, 0, 1.5, 3 all drawn");
         let c = uniform(&mut rng, &gene(None));
         assert!((-3.0..=3.0).contains(&c));
-    }
-
-    #[test]
-    fn state_round_trips_and_rejects_foreign_bytes() {
-        let mut a = ChaCha8Rng::seed_from_u64(9);
-        let _ = a.random::<u64>();
-        let saved = save(&a);
-        let mut b = ChaCha8Rng::seed_from_u64(9);
-        load(&mut b, &saved, "random").unwrap();
-        assert_eq!(a.random::<u64>(), b.random::<u64>());
-        assert_eq!(
-            load(&mut b, &[1, 2], "random").unwrap_err().message,
-            "`random`: the checkpoint holds 2 bytes of strategy state, expected 16"
-        );
     }
 }

@@ -1,6 +1,6 @@
 //! `w10` (worst-of-k): k independent uniform chromosomes per sample per batch (the identity is
 //! not among them), all scored; the sample trains on the highest-loss one.
-use crate::space;
+use crate::{chosen::LastChosen, space};
 use fuzzaug_sdk::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -10,6 +10,7 @@ pub struct WorstOfK {
     k: usize,
     genes: Vec<GeneSpec>,
     rng: ChaCha8Rng,
+    history: LastChosen,
     candidates: Vec<f64>,
     batch: usize,
     chosen_fitness: (f64, u64),
@@ -22,6 +23,7 @@ impl WorstOfK {
             k,
             genes: setup.genes.to_vec(),
             rng: ChaCha8Rng::seed_from_u64(seed),
+            history: LastChosen::new(setup),
             candidates: Vec::new(),
             batch: 0,
             chosen_fitness: (0.0, 0),
@@ -31,6 +33,7 @@ impl WorstOfK {
 
 impl Strategy for WorstOfK {
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
+        self.history.begin("w10", samples)?;
         self.batch = samples.len();
         self.candidates.clear();
         for _ in 0..samples.len() * self.k {
@@ -66,6 +69,7 @@ impl Strategy for WorstOfK {
             self.chosen_fitness.0 += f64::from(scores[best]);
             self.chosen_fitness.1 += 1;
         }
+        self.history.record(&chosen);
         Ok(chosen)
     }
 
@@ -78,15 +82,15 @@ impl Strategy for WorstOfK {
     }
 
     fn save_state(&self) -> Result<Vec<u8>, PluginError> {
-        Ok(space::save(&self.rng))
+        Ok(self.history.save(&self.rng))
     }
 
     fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError> {
-        space::load(&mut self.rng, state, "w10")
+        self.history.load(&mut self.rng, state, "w10")
     }
 
     fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError> {
-        Ok(space::identities(&self.genes, samples.len()))
+        Ok(self.history.get(samples))
     }
 }
 

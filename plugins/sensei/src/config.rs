@@ -16,6 +16,8 @@ pub struct Config {
     pub rule: Rule,
     /// Selective augmentation threshold; `None` when off.
     pub threshold: Option<f64>,
+    /// What the host computes as each candidate's loss.
+    pub fitness: Fitness,
 }
 
 /// The settings keys; `selection` defaults to `default_selection`.
@@ -49,7 +51,7 @@ pub fn params(default_selection: &str) -> Vec<Param> {
             "fitness",
             ParamType::String,
             "\"ce\"",
-            "fitness: \"ce\" (per-sample cross-entropy; \"bce-sum\" is not sent by the host yet)",
+            "fitness: \"ce\" (per-sample cross-entropy) or \"bce-sum\" (the original's summed binary cross-entropy)",
         ),
         Param::optional(
             "selective.enabled",
@@ -110,22 +112,16 @@ impl Config {
             .ok_or_else(|| PluginError::new("bug: selection checked above"))?;
 
         let fitness: String = settings.value("fitness")?;
-        match fitness.as_str() {
-            "ce" => {}
-            "bce-sum" => {
-                return Err(PluginError::config(
-                    "fitness",
-                    "fitness \"bce-sum\" is not available: the host sends only per-sample \
-                     cross-entropy so far; use \"ce\"",
-                ))
-            }
+        let fitness = match fitness.as_str() {
+            "ce" => Fitness::CrossEntropy,
+            "bce-sum" => Fitness::BceSum,
             other => {
                 return Err(PluginError::config(
                     "fitness",
                     format!("unknown fitness \"{other}\"; valid: \"ce\", \"bce-sum\""),
                 ))
             }
-        }
+        };
 
         let threshold: f64 = settings.value("selective.threshold")?;
         if !(threshold > 0.0 && threshold.is_finite()) {
@@ -141,6 +137,7 @@ impl Config {
             mutation_rate,
             rule,
             threshold: enabled.then_some(threshold),
+            fitness,
         })
     }
 }
@@ -168,6 +165,7 @@ mod tests {
                 mutation_rate: 0.6,
                 rule: Rule::Elitism,
                 threshold: Some(1e-3),
+                fitness: Fitness::CrossEntropy,
             }
         );
         assert_eq!(parse("", "roulette").unwrap().rule, Rule::Roulette);
@@ -255,9 +253,11 @@ mod tests {
 
     #[test]
     fn fitness_and_mutation_rate() {
-        let (key, message) = err("fitness = \"bce-sum\"");
-        assert_eq!(key, "fitness");
-        assert!(message.contains("not available"), "{message}");
+        assert_eq!(
+            parse("fitness = \"bce-sum\"", "elitism").unwrap().fitness,
+            Fitness::BceSum
+        );
+        assert_eq!(parse("", "elitism").unwrap().fitness, Fitness::CrossEntropy);
         assert_eq!(
             err("fitness = \"mse\""),
             (

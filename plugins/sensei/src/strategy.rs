@@ -274,6 +274,10 @@ impl Strategy for Sensei {
         Ok(())
     }
 
+    fn fitness(&self) -> Fitness {
+        self.cfg.fitness
+    }
+
     fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError> {
         let mut out = Vec::with_capacity(samples.len() * self.genes.len());
         for &s in samples {

@@ -19,6 +19,7 @@ fn cfg(population: usize, rule: Rule, mutation_rate: f64, threshold: Option<f64>
         mutation_rate,
         rule,
         threshold,
+        fitness: Fitness::CrossEntropy,
     }
 }
 

@@ -1,0 +1,179 @@
+//! The chromosome each sample last trained on, kept by strategies that hold no search state so
+//! `fuzzaug preview` can show what they chose, and saved with their checkpoints.
+use fuzzaug_sdk::prelude::*;
+use rand_chacha::ChaCha8Rng;
+
+/// Last chosen chromosome per training sample (f32 is exact on grids and enough for a preview).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastChosen {
+    identity: Vec<f64>,
+    samples: u64,
+    /// `samples × genes` values, NaN where a sample was never chosen; empty until first use.
+    values: Vec<f32>,
+    /// The samples of the batch in flight.
+    batch: Vec<u64>,
+}
+
+impl LastChosen {
+    /// Empty history for the setup's genes and training set.
+    pub fn new(setup: &StrategySetup) -> Self {
+        Self {
+            identity: setup.genes.iter().map(|g| g.identity).collect(),
+            samples: setup.num_samples,
+            values: Vec::new(),
+            batch: Vec::new(),
+        }
+    }
+
+    /// Notes the batch's samples at `propose`; refuses indices outside the training set.
+    pub fn begin(&mut self, strategy: &str, samples: &[u64]) -> Result<(), PluginError> {
+        if let Some(&s) = samples.iter().find(|&&s| s >= self.samples) {
+            return Err(PluginError::new(format!(
+                "`{strategy}`: sample index {s} is outside the training set of {} images",
+                self.samples
+            )));
+        }
+        self.batch.clear();
+        self.batch.extend_from_slice(samples);
+        Ok(())
+    }
+
+    /// Records the chromosomes chosen for the batch noted by [`LastChosen::begin`].
+    pub fn record(&mut self, chosen: &[f64]) {
+        let g = self.identity.len();
+        if self.values.is_empty() {
+            self.values = vec![f32::NAN; self.samples as usize * g];
+        }
+        for (&s, c) in self.batch.iter().zip(chosen.chunks(g.max(1))) {
+            let at = s as usize * g;
+            for (slot, &v) in self.values[at..at + g].iter_mut().zip(c) {
+                *slot = v as f32;
+            }
+        }
+    }
+
+    /// The last chromosome of each sample; the identity for samples never chosen.
+    pub fn get(&self, samples: &[u64]) -> Vec<f64> {
+        let g = self.identity.len();
+        let mut out = Vec::with_capacity(samples.len() * g);
+        for &s in samples {
+            let at = s as usize * g;
+            match self.values.get(at..at + g) {
+                Some(v) if !v.iter().any(|x| x.is_nan()) => {
+                    out.extend(v.iter().map(|&x| f64::from(x)))
+                }
+                _ => out.extend_from_slice(&self.identity),
+            }
+        }
+        out
+    }
+
+    /// Checkpoint bytes: the random stream's position (16 bytes), then the history.
+    pub fn save(&self, rng: &ChaCha8Rng) -> Vec<u8> {
+        let mut out = rng.get_word_pos().to_le_bytes().to_vec();
+        out.reserve(self.values.len() * 4);
+        for v in &self.values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Restores what [`LastChosen::save`] wrote.
+    pub fn load(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        state: &[u8],
+        strategy: &str,
+    ) -> Result<(), PluginError> {
+        let full = self.samples as usize * self.identity.len() * 4;
+        if state.len() != 16 && state.len() != 16 + full {
+            return Err(PluginError::new(format!(
+                "`{strategy}`: the checkpoint holds {} bytes of strategy state, expected 16 or {} \
+                 (was it written for another dataset or search space?)",
+                state.len(),
+                16 + full
+            )));
+        }
+        let (pos, rest) = state.split_at(16);
+        let mut word = [0u8; 16];
+        word.copy_from_slice(pos);
+        rng.set_word_pos(u128::from_le_bytes(word));
+        self.values = rest
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn stream() -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(7)
+    }
+
+    fn setup() -> StrategySetup {
+        let gene = |name: &str, identity: f64| GeneSpec {
+            name: name.into(),
+            lo: -10.0,
+            hi: 10.0,
+            identity,
+            step: None.into(),
+            mutation_step: 1.0,
+            low_loss_mutation_step: 2.0,
+        };
+        StrategySetup {
+            genes: vec![gene("a", 0.0), gene("b", 1.0)].into(),
+            num_samples: 5,
+            num_classes: 2,
+        }
+    }
+
+    #[test]
+    fn unseen_samples_show_the_identity_and_seen_ones_their_last_choice() {
+        let mut h = LastChosen::new(&setup());
+        assert_eq!(h.get(&[3]), vec![0.0, 1.0]);
+        h.begin("x", &[3, 1]).unwrap();
+        h.record(&[2.5, -1.0, 4.0, 0.5]);
+        h.begin("x", &[3]).unwrap();
+        h.record(&[7.0, 8.0]);
+        assert_eq!(h.get(&[1, 3, 0]), vec![4.0, 0.5, 7.0, 8.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn state_round_trips_with_and_without_history() {
+        let mut rng = stream();
+        let _: u64 = rng.random();
+        let mut h = LastChosen::new(&setup());
+        let empty = h.save(&rng);
+        assert_eq!(empty.len(), 16);
+        h.begin("x", &[4]).unwrap();
+        h.record(&[-3.0, 9.0]);
+        let bytes = h.save(&rng);
+        let (mut back, mut rng2) = (LastChosen::new(&setup()), stream());
+        back.load(&mut rng2, &bytes, "x").unwrap();
+        assert_eq!(back.get(&[4, 0]), vec![-3.0, 9.0, 0.0, 1.0]);
+        assert_eq!(rng2.random::<u64>(), rng.random::<u64>());
+        back.load(&mut rng2, &empty, "x").unwrap();
+        assert_eq!(back.get(&[4]), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn bad_state_and_bad_samples_are_refused() {
+        let mut h = LastChosen::new(&setup());
+        let e = h.load(&mut stream(), &[0u8; 20], "w10").unwrap_err();
+        assert_eq!(
+            e.message.as_str(),
+            "`w10`: the checkpoint holds 20 bytes of strategy state, expected 16 or 56 \
+             (was it written for another dataset or search space?)"
+        );
+        let e = h.begin("random", &[0, 5]).unwrap_err();
+        assert_eq!(
+            e.message.as_str(),
+            "`random`: sample index 5 is outside the training set of 5 images"
+        );
+    }
+}
