@@ -5,6 +5,7 @@
 pub mod augment;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod fetch;

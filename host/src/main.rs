@@ -17,6 +17,12 @@ fn init_logging(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of stdout goes away (`… | head`)
+    // instead of panicking on the broken pipe: Rust ignores SIGPIPE by default.
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     init_logging(cli.verbose);
     if let Err(msg) = runtime::check_libtorch() {

@@ -198,3 +198,28 @@ pub fn fuzzaug_with(args: &[&str], cwd: Option<&Path>, log: &str) -> Run {
         stderr: String::from_utf8_lossy(&stderr).into(),
     }
 }
+
+/// One CIFAR binary record: the label byte, then 3,072 pixel bytes counting up from `fill`.
+pub fn cifar_record(label: u8, fill: u8) -> Vec<u8> {
+    let mut r = vec![label];
+    r.extend((0..3072u32).map(|i| fill.wrapping_add(i as u8)));
+    r
+}
+
+/// Writes a tiny CIFAR-10 binary folder (`cifar-10-batches-bin`: five training batches of two
+/// images, a test batch of one, the class names) under `parent`; returns its path.
+pub fn fake_cifar10(parent: &Path) -> PathBuf {
+    let root = parent.join("cifar-10-batches-bin");
+    std::fs::create_dir_all(&root).unwrap();
+    for b in 1..=5u8 {
+        let data = [cifar_record(b, b * 10), cifar_record(9 - b, b * 20)].concat();
+        std::fs::write(root.join(format!("data_batch_{b}.bin")), data).unwrap();
+    }
+    std::fs::write(root.join("test_batch.bin"), cifar_record(7, 99)).unwrap();
+    std::fs::write(
+        root.join("batches.meta.txt"),
+        "plane\ncar\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n",
+    )
+    .unwrap();
+    root
+}

@@ -167,7 +167,7 @@ fn invalid_toml_is_located() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [&["compare", "r", "--out", "o"][..], &["bench"]] {
+    for args in [&["bench"][..], &["sweep", "s.toml"]] {
         let out = fuzzaug(args);
         assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
         assert!(
@@ -256,4 +256,68 @@ fn preview_draws_every_gene_at_its_bounds() {
     .fails()
     .to_string();
     assert!(err.contains("writing /nonexistent/dir/p.png"), "{err}");
+}
+
+/// Every config shipped under `configs/` (the study's included) passes `check`; CIFAR-10
+/// configs against a tiny fake CIFAR-10 folder.
+#[test]
+fn every_shipped_config_passes_check() {
+    let data = Scratch::new();
+    fuzzaug_tests::fake_cifar10(data.path());
+    let mut files = Vec::new();
+    let mut folders = vec![repo().join("configs")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 22, "{} configs", files.len());
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let config: toml::Table = text.parse().unwrap();
+        let mut args = vec!["check".to_string(), file.display().to_string()];
+        if config["dataset"]["name"].as_str() == Some("cifar10") {
+            args.push("--set".into());
+            args.push(format!("dataset.path=\"{}\"", data.path().display()));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = fuzzaug(&args);
+        assert!(
+            out.code == Some(0) && out.stdout.contains(": OK"),
+            "{}: {}{}",
+            file.display(),
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            text.lines().next().is_some_and(|l| l.starts_with('#')),
+            "{} says in a comment what it is",
+            file.display()
+        );
+    }
+}
+
+/// `fuzzaug … | head` ends quietly, as Unix tools do, instead of panicking on the closed pipe.
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' plugins | true",
+            fuzzaug_tests::fuzzaug_bin().display()
+        ))
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Each dataset plugin, built as a `.so` and loaded by the host, on small files written here in
 //! the real on-disk format: pixel values, labels, class names and shapes arrive exactly.
 use fuzzaug::data::DeviceData;
-use fuzzaug_tests::Scratch;
+use fuzzaug_tests::{cifar_record, fake_cifar10, Scratch};
 use std::{io::Write, path::Path};
 use tch::{Device, Tensor};
 
@@ -33,23 +33,8 @@ fn labels(t: &Tensor) -> Vec<i64> {
 #[test]
 fn cifar10_folder_through_the_plugin() {
     let dir = Scratch::new();
-    let root = dir.path().join("cifar-10-batches-bin");
-    std::fs::create_dir(&root).unwrap();
-    let record = |label: u8, fill: u8| -> Vec<u8> {
-        let mut r = vec![label];
-        r.extend((0..3072u32).map(|i| fill.wrapping_add(i as u8)));
-        r
-    };
-    for b in 1..=5u8 {
-        let data = [record(b, b * 10), record(9 - b, b * 20)].concat();
-        std::fs::write(root.join(format!("data_batch_{b}.bin")), data).unwrap();
-    }
-    std::fs::write(root.join("test_batch.bin"), record(7, 99)).unwrap();
-    std::fs::write(
-        root.join("batches.meta.txt"),
-        "plane\ncar\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n",
-    )
-    .unwrap();
+    fake_cifar10(dir.path());
+    let record = cifar_record;
     let (data, classes) = load(
         &dir,
         &format!("name = \"cifar10\"\npath = \"{}\"", dir.path().display()),

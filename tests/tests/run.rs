@@ -1,6 +1,6 @@
 //! `fuzzaug run` end to end on a tiny `shapes` set: the run directory, determinism, kill and
 //! resume, the non-finite-loss guard, and the errors.
-use fuzzaug_tests::{fuzzaug, fuzzaug_in, Scratch};
+use fuzzaug_tests::{fuzzaug, fuzzaug_in, fuzzaug_with, Scratch};
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
@@ -408,4 +408,45 @@ fn bf16_trains_under_autocast() {
     assert_eq!(rows.len(), 2);
     let loss: f64 = rows[1][2].parse().unwrap();
     assert!(loss.is_finite() && loss < 2.4, "bf16 training loss {loss}");
+}
+
+/// A folder of configs is one sweep: each runs in turn, and a second call skips the finished
+/// ones and resumes an interrupted one.
+#[test]
+fn a_folder_of_configs_runs_in_turn_skipping_finished_runs() {
+    let dir = Scratch::new();
+    std::fs::create_dir(dir.path().join("sweep")).unwrap();
+    for name in ["a", "b"] {
+        dir.write(
+            &format!("sweep/{name}.toml"),
+            &config(1, 64).replace("name = \"t\"", &format!("name = \"{name}\"")),
+        );
+    }
+    let first = fuzzaug_with(&["run", "sweep", "--quiet"], Some(dir.path()), "info");
+    let out = first.ok();
+    assert!(out.contains("sweep/a.toml: test accuracy"), "{out}");
+    assert!(out.contains("sweep/b.toml: test accuracy"), "{out}");
+    // Interrupt b as a crash would: no summary, a checkpoint after its epoch.
+    std::fs::remove_file(dir.path().join("runs/b/summary.json")).unwrap();
+    let again = fuzzaug_with(&["run", "sweep"], Some(dir.path()), "info");
+    again.ok();
+    assert!(
+        again.stderr.contains("sweep/a.toml: finished already") && again.stderr.contains("skipped"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        !again.stderr.contains("sweep/b.toml: finished already"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        dir.path().join("runs/b/summary.json").is_file(),
+        "b was resumed and finished"
+    );
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let err = fuzzaug_in(&["run", "empty"], Some(dir.path()))
+        .fails()
+        .to_string();
+    assert!(err.contains("empty holds no .toml config"), "{err}");
 }

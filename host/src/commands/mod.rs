@@ -1,5 +1,6 @@
 //! One module per command; each returns the process exit code.
 mod check;
+mod compare;
 mod eval;
 mod fetch;
 mod plugins;
@@ -31,7 +32,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Run(args) => run::run(&args, &cli.plugin_dirs),
         Command::Eval(args) => eval::run(&args, &cli.plugin_dirs),
         Command::Preview(args) => preview::run(&args, &cli.plugin_dirs),
-        Command::Compare(_) => pending("compare", 7),
+        Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args),
         Command::Bench(_) => pending("bench", 8),
         Command::NewPlugin(_) => pending("new-plugin", 9),

@@ -1,0 +1,248 @@
+//! `fuzzaug compare` over real runs: the table, figures and HTML report, unfinished runs, the
+//! errors for directories that are not runs, and the report rendered by headless Chromium.
+use fuzzaug_tests::{fuzzaug, fuzzaug_in, Scratch};
+use std::path::{Path, PathBuf};
+
+fn config(name: &str, strategy: &str, extra: &str) -> String {
+    format!(
+        "name = \"{name}\"\nseed = 2\ndevice = \"cpu\"\n[dataset]\nname = \"shapes\"\ntrain_size = 96\ntest_size = 32\nsize = 16\n\
+         [train]\nepochs = 2\nbatch_size = 32\n[[transforms]]\nname = \"rotation\"\nstep = 5\n\
+         [strategy]\nname = \"{strategy}\"\n{extra}[eval]\nrobust_every = 1\nrobust_subset = 16\n"
+    )
+}
+
+/// Trains four strategies in `dir`; returns their run directories.
+fn four_runs(dir: &Scratch) -> Vec<PathBuf> {
+    ["standard", "random", "w10", "sensei"]
+        .iter()
+        .map(|s| {
+            let extra = match *s {
+                "w10" => "k = 3\n",
+                "sensei" => "population = 3\n",
+                _ => "",
+            };
+            dir.write(&format!("{s}.toml"), &config(s, s, extra));
+            fuzzaug_in(&["run", &format!("{s}.toml"), "--quiet"], Some(dir.path())).ok();
+            dir.path().join("runs").join(s)
+        })
+        .collect()
+}
+
+fn compare(runs: &[PathBuf], out: &Path) -> fuzzaug_tests::Run {
+    let mut args: Vec<String> = vec!["compare".into()];
+    args.extend(runs.iter().map(|r| r.display().to_string()));
+    args.extend(["--out".into(), out.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    fuzzaug(&args)
+}
+
+#[test]
+fn compare_writes_table_figures_and_report_and_marks_unfinished_runs() {
+    let dir = Scratch::new();
+    let runs = four_runs(&dir);
+    let out = dir.path().join("cmp");
+    let stdout = compare(&runs, &out).ok().to_string();
+    assert!(stdout.contains("wrote 11 files to"), "{stdout}");
+
+    let csv = std::fs::read_to_string(out.join("table.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "run,status,group,dataset,model,space,strategy,standard_acc,robust_acc,robust_grid,robust_subset,wall_time,epochs,device"
+    );
+    assert_eq!(lines.len(), 5, "{csv}");
+    for (line, s) in lines[1..]
+        .iter()
+        .zip(["standard", "random", "w10", "sensei"])
+    {
+        let c: Vec<&str> = line.split(',').collect();
+        assert_eq!(
+            (c[0], c[1], c[2], c[3], c[4], c[5], c[6]),
+            (s, "finished", "A", "shapes", "small-cnn", "discrete", s),
+            "{line}"
+        );
+        assert_eq!(
+            (c[9], c[10], c[12], c[13]),
+            ("3", "16", "2/2", "cpu"),
+            "{line}"
+        );
+        let wall: Vec<&str> = c[11].split(':').collect();
+        assert_eq!(wall.len(), 3, "h:mm:ss: {}", c[11]);
+        let acc: f64 = c[7].parse().unwrap();
+        assert!((0.0..=1.0).contains(&acc));
+        // The table must agree with the run's own summary.
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("runs").join(s).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert!((acc - summary["test_acc"].as_f64().unwrap()).abs() < 1e-6);
+    }
+    let md = std::fs::read_to_string(out.join("table.md")).unwrap();
+    assert!(md.starts_with("| run | dataset | model | space | strategy | standard acc | robust acc | robust grid × images | wall time | epochs | device |"), "{md}");
+    assert!(
+        md.matches("**").count() >= 6,
+        "best of three columns marked: {md}"
+    );
+    for stem in ["train_loss", "test_acc", "robust_acc", "robust_vs_time"] {
+        let png = std::fs::read(out.join(format!("{stem}.png"))).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+        let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("<svg"), "{stem}");
+        for s in ["standard", "random", "w10", "sensei"] {
+            let legend = svg
+                .split('>')
+                .any(|chunk| chunk.split('<').next().map(str::trim) == Some(s));
+            assert!(legend, "{stem}.svg has no legend entry {s}");
+        }
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_eq!(html.matches("<figure").count(), 4);
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "self-contained"
+    );
+    assert!(
+        html.contains("name = &quot;sensei&quot;"),
+        "resolved configs are embedded"
+    );
+
+    // An unfinished run: drop its summary and its last epoch.
+    let half = runs[3].clone();
+    std::fs::remove_file(half.join("summary.json")).unwrap();
+    let csv_path = half.join("metrics.csv");
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let kept: Vec<&str> = text.lines().take(2).collect();
+    std::fs::write(&csv_path, kept.join("\n") + "\n").unwrap();
+    let stdout = compare(&runs, &out).ok().to_string();
+    assert!(
+        stdout.contains(&format!(
+            "note: {} is unfinished (1/2 epochs)",
+            half.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| sensei (unfinished (1/2 epochs)) |"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.join("table.csv")).unwrap();
+    assert!(csv.contains("sensei,unfinished (1/2 epochs),A,"), "{csv}");
+
+    browser_renders(&out.join("report.html"), dir.path());
+}
+
+/// Opens the report in headless Chromium: the DOM after load holds the table's rows and every
+/// figure's drawing, and a screenshot is written.
+fn browser_renders(report: &Path, scratch: &Path) {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("headless Chromium is needed for this test: `apt-get install chromium` (.ci/run installs it)");
+    let url = format!("file://{}", report.display());
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--user-data-dir",
+    ];
+    let profile = scratch.join("chromium-profile");
+    let base = |extra: &str| {
+        let mut c = std::process::Command::new(browser);
+        c.args(&flags[..3])
+            .arg(format!("{}={}", flags[3], profile.display()))
+            .arg(extra);
+        c
+    };
+    let dom = base("--dump-dom").arg(&url).output().unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(dom.matches("<tr>").count(), 5, "header + 4 rows rendered");
+    assert_eq!(dom.matches("<figure").count(), 4);
+    assert!(
+        dom.matches("<polyline").count() + dom.matches("<path").count() >= 16,
+        "curves drawn"
+    );
+    let shot = scratch.join("shot.png");
+    let out = base(&format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1200,2400")
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = image::open(&shot).expect("a screenshot").to_rgb8();
+    // Not blank: the table and the curves put many distinct colours on the page.
+    let colours: std::collections::HashSet<[u8; 3]> = png.pixels().map(|p| p.0).collect();
+    assert!(
+        colours.len() > 20,
+        "{} colours in the screenshot",
+        colours.len()
+    );
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let dir = Scratch::new();
+    let out = dir.path().join("cmp");
+    let not_run = dir.path().join("plain");
+    std::fs::create_dir_all(&not_run).unwrap();
+    let err = compare(std::slice::from_ref(&not_run), &out)
+        .fails()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "{} is not a run directory: it has no config.toml (`fuzzaug run` writes config.toml and metrics.csv there)",
+            not_run.display()
+        )),
+        "{err}"
+    );
+    let missing = dir.path().join("nope");
+    let err = compare(std::slice::from_ref(&missing), &out)
+        .fails()
+        .to_string();
+    assert!(
+        err.contains(&format!("{}: not a directory", missing.display())),
+        "{err}"
+    );
+
+    // A run that has started but finished no epoch.
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::write(fresh.join("config.toml"), config("fresh", "standard", "")).unwrap();
+    std::fs::write(
+        fresh.join("metrics.csv"),
+        "epoch,lr,train_loss,train_acc,test_loss,test_acc,robust_acc,epoch_seconds,train_images_per_second,scored_candidates,skipped_robust\n",
+    )
+    .unwrap();
+    let err = compare(std::slice::from_ref(&fresh), &out)
+        .fails()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "{}: no finished epoch yet (metrics.csv has no rows)",
+            fresh.display()
+        )),
+        "{err}"
+    );
+    let run = fuzzaug(&["compare", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "clap usage error");
+    assert!(
+        run.stderr
+            .contains("the following required arguments were not provided")
+            && run.stderr.contains("<RUNS>"),
+        "{}",
+        run.stderr
+    );
+}
