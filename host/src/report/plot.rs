@@ -49,6 +49,67 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// A tick label without a trailing `.0` (epochs read 1, 2, 3, not 1.0, 2.0, 3.0).
+fn tick(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The legend's place: of six candidate boxes (about a third of the plot's height and width in
+/// its corners and at mid-height), the one the lines cross least, sampled along each segment.
+fn legend_corner(
+    series: &[Series],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    use SeriesLabelPosition::*;
+    let (w, h) = (x1 - x0, y1 - y0);
+    let (right, left) = ((x1 - 0.38 * w, x1), (x0, x0 + 0.38 * w));
+    let (top, mid, low) = (
+        (y1 - 0.32 * h, y1),
+        (y0 + 0.34 * h, y1 - 0.34 * h),
+        (y0, y0 + 0.32 * h),
+    );
+    let candidates = [
+        (UpperRight, right, top),
+        (LowerRight, right, low),
+        (MiddleRight, right, mid),
+        (UpperLeft, left, top),
+        (LowerLeft, left, low),
+        (MiddleLeft, left, mid),
+    ];
+    let samples: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| {
+            s.points.windows(2).flat_map(|p| {
+                (0..=20).map(move |i| {
+                    let t = f64::from(i) / 20.0;
+                    (
+                        p[0].0 + t * (p[1].0 - p[0].0),
+                        p[0].1 + t * (p[1].1 - p[0].1),
+                    )
+                })
+            })
+        })
+        .chain(series.iter().flat_map(|s| s.points.iter().copied()))
+        .collect();
+    let inside = |(xa, xb): (f64, f64), (ya, yb): (f64, f64)| {
+        samples
+            .iter()
+            .filter(|(x, y)| (xa..=xb).contains(x) && (ya..=yb).contains(y))
+            .count()
+    };
+    candidates
+        .into_iter()
+        .min_by_key(|(_, xs, ys)| inside(*xs, *ys))
+        .map_or(UpperRight, |c| c.0)
+}
+
 /// Draws `series` into `path` (`.png` or `.svg`).
 pub fn line_chart(path: &Path, labels: &Labels<'_>, series: &[Series]) -> anyhow::Result<()> {
     register_font();
@@ -90,6 +151,8 @@ where
         .map_err(e)?;
     chart
         .configure_mesh()
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .x_desc(labels.x)
         .y_desc(labels.y)
         .label_style(("sans-serif", 16))
@@ -114,6 +177,7 @@ where
     }
     chart
         .configure_series_labels()
+        .position(legend_corner(series, (x0, x1), (y0, y1)))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 16))
@@ -126,6 +190,31 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_and_legend_corner() {
+        assert_eq!(tick(5.0), "5");
+        assert_eq!(tick(5.5), "5.5");
+        assert_eq!(tick(0.125), "0.125");
+        assert_eq!(tick(-0.0), "0");
+        let rising = Series {
+            name: "a".into(),
+            points: vec![(1.0, 0.1), (2.0, 0.9)],
+        };
+        let falling = Series {
+            name: "b".into(),
+            points: vec![(1.0, 2.0), (2.0, 0.2)],
+        };
+        // A rising line leaves the lower right free, a falling one the upper right.
+        assert!(matches!(
+            legend_corner(&[rising], (1.0, 2.0), (0.0, 1.0)),
+            SeriesLabelPosition::LowerRight
+        ));
+        assert!(matches!(
+            legend_corner(&[falling], (1.0, 2.0), (0.0, 2.0)),
+            SeriesLabelPosition::UpperRight
+        ));
+    }
 
     #[test]
     fn draws_png_and_svg() {
