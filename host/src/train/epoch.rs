@@ -235,12 +235,7 @@ impl Session {
         let pass = super::forward_pass_size(self.device);
         for (c, part) in owners.chunks(pass).enumerate() {
             let genes_part = &chromosomes[c * pass * genes..][..part.len() * genes];
-            let idx = Tensor::f_from_slice(part)?.f_to_device(self.device)?;
-            let (pixels, labels) = self.data.train.gather(&idx)?;
-            let x = self
-                .data
-                .normalizer
-                .apply(&self.engine().apply(&pixels, genes_part, 0)?)?;
+            let (x, labels) = self.variants(&self.data.train, part, genes_part)?;
             let logits = super::precision::bf16(self.bf16(), self.device, || {
                 self.model.forward_t(&x, false)
             })

@@ -125,6 +125,23 @@ impl Session {
         )
     }
 
+    /// The model's normalised inputs and the labels for images `owners[i]` of `split`, each
+    /// under chromosome i: the batch every no-grad pass (scoring, robust evaluation) feeds.
+    pub fn variants(
+        &self,
+        split: &crate::data::Images,
+        owners: &[i64],
+        chromosomes: &[f64],
+    ) -> anyhow::Result<(tch::Tensor, tch::Tensor)> {
+        let idx = tch::Tensor::f_from_slice(owners)?.f_to_device(self.device)?;
+        let (pixels, labels) = split.gather(&idx)?;
+        let x = self
+            .data
+            .normalizer
+            .apply(&self.engine().apply(&pixels, chromosomes, 0)?)?;
+        Ok((x, labels))
+    }
+
     /// The learning rate `progress` epochs into training.
     pub fn learning_rate(&self, progress: f64) -> f64 {
         schedule::learning_rate(

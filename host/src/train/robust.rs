@@ -106,12 +106,7 @@ impl Session {
 
     /// Whether test image `owners[i]` under chromosome i is classified correctly (bool tensor).
     fn classify(&self, owners: &[i64], chromosomes: &[f64]) -> anyhow::Result<Tensor> {
-        let idx = Tensor::f_from_slice(owners)?.f_to_device(self.device)?;
-        let (pixels, labels) = self.data.test.gather(&idx)?;
-        let x = self
-            .data
-            .normalizer
-            .apply(&self.engine().apply(&pixels, chromosomes, 0)?)?;
+        let (x, labels) = self.variants(&self.data.test, owners, chromosomes)?;
         Ok(self
             .model
             .forward_t(&x, false)
