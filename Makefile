@@ -20,13 +20,14 @@ PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-pho
 # Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.
 WITH_TORCH = LIBTORCH="$$($(PYTHON) scripts/provision-libtorch.py)"; export LIBTORCH;
 
-.PHONY: all build demo test lint fmt libtorch clean help
+.PHONY: all build demo test lint fmt libtorch bench clean help
 all: build
 
 help:
 	@echo "make build   provision libtorch, release-build the host and every plugin (target/release/)"
 	@echo "make demo    build, list the plugins, train the quickstart with standard and with sensei (about 4 minutes)"
 	@echo "make test    build, then run every test (unit + integration against the built .so files)"
+	@echo "make bench   fuzzaug's throughputs and strategy epoch ratios next to a PyTorch reference (about 5 minutes)"
 	@echo "make lint    cargo fmt --check and clippy -D warnings"
 	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
 
@@ -49,6 +50,9 @@ demo: build
 
 test: build
 	@$(WITH_TORCH) $(CARGO) test --release $(PLAIN_PKGS) && $(CARGO) test --release $(TORCH_PKGS)
+
+bench: build
+	@$(PYTHON) bench/side-by-side.py --fuzzaug $(BIN)
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -188,15 +188,35 @@ pub struct FetchArgs {
 /// `fuzzaug bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Machine-readable output.
-    #[arg(long)]
-    pub json: bool,
-    /// Device to measure on.
+    /// Measure this config's setup (model, dataset, genes, batch size, precision, device)
+    /// instead of the built-in one (`small-cnn` on 1,000 `shapes` images, six genes).
+    #[arg(long, value_name = "CONFIG")]
+    pub config: Option<PathBuf>,
+    /// `--set` overrides, applied to the config measured.
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// Device to measure on (cpu, cuda, cuda:N, auto); overrides the config's.
     #[arg(long)]
     pub device: Option<String>,
-    /// Model to measure.
+    /// Model to measure; overrides the config's `model.arch`.
     #[arg(long)]
     pub model: Option<String>,
+    /// Strategies to time an epoch of (repeatable or comma-separated; default: every strategy
+    /// on the plugin search path). `standard` is always timed: it is the ratios' denominator.
+    #[arg(long = "strategy", value_name = "NAME", value_delimiter = ',')]
+    pub strategies: Vec<String>,
+    /// Timed calls of each throughput (after 3 warm-up calls).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: u32,
+    /// Timed epochs of each strategy (after one warm-up epoch), run in interleaved rounds.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub epochs: u32,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `fuzzaug sweep`.

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod augment;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod compare;

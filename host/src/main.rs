@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         eprintln!("error: {msg}");
         return ExitCode::FAILURE;
     }
+    runtime::set_cpu_threads();
     match commands::dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -64,6 +64,25 @@ pub fn compare_libtorch(dir: &Path, found: &str, built: &str) -> Result<(), Stri
     ))
 }
 
+/// Sets libtorch's intra-op threads to the CPUs this process may use (its affinity mask and
+/// cgroup quota, which libtorch's own default ignores: in a 2-CPU container on a 64-core host it
+/// would start 64 threads that fight over 2 CPUs). `OMP_NUM_THREADS` or `MKL_NUM_THREADS`, when
+/// set, win: libtorch reads them itself.
+pub fn set_cpu_threads() {
+    if std::env::var_os("OMP_NUM_THREADS").is_some()
+        || std::env::var_os("MKL_NUM_THREADS").is_some()
+    {
+        return;
+    }
+    if let Ok(n) = std::thread::available_parallelism() {
+        let n = i32::try_from(n.get()).unwrap_or(i32::MAX);
+        if tch::get_num_threads() != n {
+            log::debug!("libtorch threads: {} -> {n}", tch::get_num_threads());
+            tch::set_num_threads(n);
+        }
+    }
+}
+
 /// CUDA availability as libtorch sees it, with the device count.
 pub fn cuda_summary() -> String {
     if tch::Cuda::is_available() {

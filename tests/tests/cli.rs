@@ -167,7 +167,10 @@ fn invalid_toml_is_located() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [&["bench"][..], &["sweep", "s.toml"]] {
+    for args in [
+        &["sweep", "s.toml"][..],
+        &["new-plugin", "x", "--kind", "strategy"],
+    ] {
         let out = fuzzaug(args);
         assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
         assert!(

@@ -1,4 +1,5 @@
 //! One module per command; each returns the process exit code.
+mod bench;
 mod check;
 mod compare;
 mod eval;
@@ -34,7 +35,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Preview(args) => preview::run(&args, &cli.plugin_dirs),
         Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args),
-        Command::Bench(_) => pending("bench", 8),
+        Command::Bench(args) => bench::run(&args, &cli.plugin_dirs),
         Command::NewPlugin(_) => pending("new-plugin", 9),
         Command::Sweep(_) => pending("sweep", 10),
     }

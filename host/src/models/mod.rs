@@ -6,6 +6,7 @@
 //! torchvision: Kaiming-normal (fan-out, ReLU) convolutions, BatchNorm weight 1 and bias 0, and
 //! PyTorch's default for the final linear layer.
 
+pub mod layout;
 mod preact_resnet;
 mod resnet;
 mod small_cnn;

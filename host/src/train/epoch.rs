@@ -201,12 +201,21 @@ impl Session {
             x = x.f_flip([3])?.f_where_self(&mask, &x)?;
         }
         let x = self.data.normalizer.apply(&x)?;
+        let (value, ok) = self.backward_on(&x, &labels)?;
+        Ok((value, ok, total as u64))
+    }
+
+    /// Forward (training mode) and backward on the normalised batch `x`, leaving the gradients
+    /// for the optimiser's step (the caller's, with its learning rate). Returns (mean loss,
+    /// correct count); a non-finite loss is returned without a backward pass.
+    pub fn backward_on(&mut self, x: &Tensor, labels: &Tensor) -> anyhow::Result<(f64, i64)> {
         self.optimizer.zero_grad();
-        let logits = super::precision::bf16(self.bf16(), device, || self.model.forward_t(&x, true));
+        let logits =
+            super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(x, true));
         // The loss in fp32 whatever the forward pass ran in.
         let loss = logits
             .f_to_kind(Kind::Float)?
-            .f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::Mean, -100, 0.0)?;
+            .f_cross_entropy_loss::<Tensor>(labels, None, tch::Reduction::Mean, -100, 0.0)?;
         let value = loss.f_double_value(&[])?;
         if value.is_finite() {
             loss.backward();
@@ -214,11 +223,11 @@ impl Session {
         let ok = tch::no_grad(|| {
             logits
                 .f_argmax(-1, false)?
-                .f_eq_tensor(&labels)?
+                .f_eq_tensor(labels)?
                 .f_sum(Kind::Int64)?
                 .f_int64_value(&[])
         })?;
-        Ok((value, ok, total as u64))
+        Ok((value, ok))
     }
 
     /// Per-candidate loss and correctness of the images `owners[i]` under chromosome i, in
@@ -236,17 +245,27 @@ impl Session {
         for (c, part) in owners.chunks(pass).enumerate() {
             let genes_part = &chromosomes[c * pass * genes..][..part.len() * genes];
             let (x, labels) = self.variants(&self.data.train, part, genes_part)?;
-            let logits = super::precision::bf16(self.bf16(), self.device, || {
-                self.model.forward_t(&x, false)
-            })
-            .f_to_kind(Kind::Float)?;
-            let loss = super::fitness::per_sample(self.fitness, &logits, &labels)?;
-            fitness.extend(Vec::<f32>::try_from(
-                loss.f_to_kind(Kind::Float)?.f_to_device(tch::Device::Cpu)?,
-            )?);
-            let ok = logits.f_argmax(-1, false)?.f_eq_tensor(&labels)?;
-            correct.extend(Vec::<bool>::try_from(ok.f_to_device(tch::Device::Cpu)?)?);
+            let (f, ok) = self.score_pass(&x, &labels)?;
+            fitness.extend(f);
+            correct.extend(ok);
         }
         Ok((fitness, correct))
+    }
+
+    /// One no-grad forward pass over the normalised batch `x` in evaluation mode: each image's
+    /// fitness (the strategy's loss) and whether it is classified correctly.
+    pub fn score_pass(&self, x: &Tensor, labels: &Tensor) -> anyhow::Result<(Vec<f32>, Vec<bool>)> {
+        let _guard = tch::no_grad_guard();
+        let logits =
+            super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(x, false))
+                .f_to_kind(Kind::Float)?;
+        let loss = super::fitness::per_sample(self.fitness, &logits, labels)?;
+        let fitness =
+            Vec::<f32>::try_from(loss.f_to_kind(Kind::Float)?.f_to_device(tch::Device::Cpu)?)?;
+        let ok = logits.f_argmax(-1, false)?.f_eq_tensor(labels)?;
+        Ok((
+            fitness,
+            Vec::<bool>::try_from(ok.f_to_device(tch::Device::Cpu)?)?,
+        ))
     }
 }

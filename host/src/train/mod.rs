@@ -100,7 +100,15 @@ impl Session {
             width: i64::from(info.width),
             classes: info.classes.len() as i64,
         };
-        let model = models::build(&config.model.arch, &vs.root(), &spec)?;
+        let mut model = models::build(&config.model.arch, &vs.root(), &spec)?;
+        if config.train.channels_last {
+            models::layout::convert_variables(&vs)?;
+            model = Box::new(models::layout::ChannelsLast(model));
+        }
+        if let Device::Cuda(_) = device {
+            // Lets cuDNN time its algorithms once per input shape and keep the fastest.
+            tch::Cuda::cudnn_set_benchmark(true);
+        }
         let optimizer = optim::Optimizer::new(&config.train.optimizer, &vs);
         let fitness = parts.strategy.fitness()?;
         Ok(Self {

@@ -1,0 +1,207 @@
+//! `fuzzaug bench` (DESIGN.md §9): what augmentation, scoring and a training step cost on this
+//! machine, and what one epoch of each strategy costs relative to `standard`, all on the same
+//! model and data. Figures are medians over repeats after warm-up.
+mod epochs;
+mod micro;
+pub mod timing;
+
+pub use epochs::EpochRow;
+pub use micro::Throughput;
+
+use crate::{plugins::Registry, setup::Experiment, train::forward_pass_size};
+use fuzzaug_sdk::ComponentKind;
+use indicatif::ProgressBar;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The config measured when none is given: `small-cnn` on 1,000 `shapes` images with the six
+/// genes of the reference study.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Strategies to time an epoch of; `standard` is always measured first (the ratios'
+    /// denominator).
+    pub strategies: Vec<String>,
+    /// Timed calls of each throughput.
+    pub repeats: usize,
+    /// Timed epochs of each strategy (after one warm-up epoch).
+    pub epoch_rounds: usize,
+}
+
+/// Everything `fuzzaug bench` measured; `--json` prints it as one object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// fuzzaug's version.
+    pub fuzzaug: String,
+    /// The libtorch it ran on.
+    pub libtorch: String,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// The CPU model (from /proc/cpuinfo), for the record next to the figures.
+    pub cpu: String,
+    /// The network.
+    pub model: String,
+    /// The dataset component.
+    pub dataset: String,
+    /// Training images of each timed epoch.
+    pub train_images: i64,
+    /// Channels, height, width of one image.
+    pub image: [u32; 3],
+    /// Classes of the dataset.
+    pub classes: usize,
+    /// Genes of the chromosomes augmented.
+    pub genes: Vec<String>,
+    /// Training batch size (also the augmentation batch).
+    pub batch_size: u32,
+    /// Images per no-grad forward pass when scoring.
+    pub score_pass: usize,
+    /// libtorch's intra-op threads.
+    pub threads: i32,
+    /// `fp32` or `bf16`.
+    pub precision: String,
+    /// Whether convolutions ran channels-last.
+    pub channels_last: bool,
+    /// Candidates built per second.
+    pub augment_images_per_second: f64,
+    /// Images per second of a no-grad forward pass.
+    pub score_images_per_second: f64,
+    /// Images per second of a training step.
+    pub train_images_per_second: f64,
+    /// Median epoch seconds per strategy.
+    pub epoch_seconds: BTreeMap<String, f64>,
+    /// Epoch time per strategy divided by `standard`'s.
+    pub epoch_ratio: BTreeMap<String, f64>,
+    /// Candidates scored per training image per epoch.
+    pub candidates_per_image: BTreeMap<String, f64>,
+    /// The unavoidable ratio of each strategy: 1 + k · train ÷ score images/s.
+    pub epoch_floor: BTreeMap<String, f64>,
+}
+
+/// Every strategy on the search path, `standard` first.
+pub fn all_strategies(registry: &Registry) -> Vec<String> {
+    let mut names: Vec<String> = registry
+        .components()
+        .into_iter()
+        .filter(|(c, _)| c.kind == ComponentKind::Strategy)
+        .map(|(c, _)| c.name.to_string())
+        .collect();
+    names.sort_by_key(|n| (n != "standard", n.clone()));
+    names
+}
+
+/// `names` with `standard` first, each once, every one checked against the registry.
+fn strategy_list(registry: &Registry, names: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = vec!["standard".to_string()];
+    for n in names {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    for n in &out {
+        registry.find(ComponentKind::Strategy, n)?;
+    }
+    Ok(out)
+}
+
+/// The floor of a strategy that scores `k` candidates per training image: its extra no-grad
+/// forward passes on top of `standard`'s training.
+pub fn floor(k: f64, train_per_second: f64, score_per_second: f64) -> f64 {
+    if score_per_second > 0.0 {
+        1.0 + k * train_per_second / score_per_second
+    } else {
+        1.0
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Measures the experiment's setup (its model, data, genes, batch size, precision and device).
+pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow::Result<Report> {
+    let strategies = strategy_list(&exp.registry, &options.strategies)?;
+    // Enough scheduled epochs that the timed ones stay inside the schedule.
+    let epochs = exp.config.train.epochs.max(options.epoch_rounds as u32 + 1);
+    exp.config.train.epochs = epochs;
+    let mut sessions = epochs::sessions(exp, &strategies)?;
+    bar.set_message("augmentation, scoring and training steps");
+    let throughput = micro::measure(&mut sessions[0], options.repeats)?;
+    let rows = epochs::measure(&mut sessions, options.epoch_rounds, bar)?;
+    let s = &sessions[0];
+    let base = rows[0].seconds;
+    let info = &s.parts.dataset_info;
+    let mut report = Report {
+        fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
+        libtorch: crate::runtime::built_libtorch(),
+        device: match s.device {
+            tch::Device::Cuda(i) => format!("cuda:{i}"),
+            _ => "cpu".to_string(),
+        },
+        cpu: cpu_model(),
+        model: s.config.model.arch.clone(),
+        dataset: s.config.dataset.name.clone(),
+        train_images: s.data.train.len(),
+        image: [info.channels, info.height, info.width],
+        classes: info.classes.len(),
+        genes: s
+            .parts
+            .genes
+            .iter()
+            .map(|g| g.spec.name.to_string())
+            .collect(),
+        batch_size: s.config.train.batch_size,
+        score_pass: forward_pass_size(s.device),
+        threads: tch::get_num_threads(),
+        precision: s.config.train.precision.as_str().to_string(),
+        channels_last: s.config.train.channels_last,
+        augment_images_per_second: throughput.augment,
+        score_images_per_second: throughput.score,
+        train_images_per_second: throughput.train,
+        epoch_seconds: BTreeMap::new(),
+        epoch_ratio: BTreeMap::new(),
+        candidates_per_image: BTreeMap::new(),
+        epoch_floor: BTreeMap::new(),
+    };
+    for r in &rows {
+        let k = r.candidates_per_image;
+        report.epoch_seconds.insert(r.strategy.clone(), r.seconds);
+        report.epoch_ratio.insert(
+            r.strategy.clone(),
+            if base > 0.0 { r.seconds / base } else { 0.0 },
+        );
+        report.candidates_per_image.insert(r.strategy.clone(), k);
+        report.epoch_floor.insert(
+            r.strategy.clone(),
+            floor(k, throughput.train, throughput.score),
+        );
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floors() {
+        assert_eq!(floor(0.0, 1000.0, 2000.0), 1.0);
+        assert_eq!(floor(10.0, 1000.0, 2000.0), 6.0);
+        assert_eq!(floor(4.0, 1000.0, 0.0), 1.0);
+    }
+
+    #[test]
+    fn the_default_config_parses() {
+        let c: crate::config::Config = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(c.model.arch, "small-cnn");
+        assert_eq!(c.transforms.len(), 7);
+    }
+}

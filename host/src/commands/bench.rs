@@ -1,0 +1,141 @@
+//! `fuzzaug bench [--config CONFIG] [--device D] [--model M] [--strategy S]... [--json]`.
+use crate::{
+    bench::{self, Options, Report},
+    cli::{BenchArgs, Overrides},
+    setup::Experiment,
+};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+/// Measures and prints the report.
+pub fn run(args: &BenchArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+    let mut overrides = Overrides {
+        set: args.overrides.set.clone(),
+    };
+    if let Some(d) = &args.device {
+        overrides.set.push(format!("device={}", toml_string(d)));
+    }
+    if let Some(m) = &args.model {
+        overrides.set.push(format!("model.arch={}", toml_string(m)));
+    }
+    // The built-in config is written to a temporary file so that it loads, validates and
+    // reports errors exactly like a user's.
+    let scratch;
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => {
+            scratch = tempfile::tempdir().context("creating a temporary folder")?;
+            let p = scratch.path().join("built-in-bench.toml");
+            std::fs::write(&p, bench::DEFAULT_CONFIG)
+                .with_context(|| format!("writing {}", p.display()))?;
+            p
+        }
+    };
+    let mut exp =
+        Experiment::load(&path, &overrides, cli_dirs).with_context(|| match &args.config {
+            Some(p) => format!("loading {}", p.display()),
+            None => {
+                "loading the built-in bench setup (`--config CONFIG` measures your own)".to_string()
+            }
+        })?;
+    let strategies = if args.strategies.is_empty() {
+        bench::all_strategies(&exp.registry)
+    } else {
+        args.strategies.clone()
+    };
+    let options = Options {
+        strategies,
+        repeats: args.repeats as usize,
+        epoch_rounds: args.epochs as usize,
+    };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    if let Ok(style) = ProgressStyle::with_template("bench {bar:30} {pos}/{len} epochs  {msg}") {
+        bar.set_style(style);
+    }
+    let report = bench::run(&mut exp, &options, &bar)?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", table(&report));
+    }
+    Ok(0)
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn grouped(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The human-readable report.
+fn table(r: &Report) -> String {
+    let [c, h, w] = r.image;
+    let mut s = format!(
+        "fuzzaug {} bench: {} on {} ({} train images, {c}×{h}×{w}, {} classes), {} ({}), {} threads, {}, {}\n\n",
+        r.fuzzaug,
+        r.model,
+        r.dataset,
+        r.train_images,
+        r.classes,
+        r.device,
+        r.cpu,
+        r.threads,
+        r.precision,
+        if r.channels_last { "channels-last" } else { "NCHW" },
+    );
+    s += &format!(
+        "augment  {:>9} images/s  ({} genes: {}; batches of {})\n",
+        grouped(r.augment_images_per_second),
+        r.genes.len(),
+        r.genes.join(", "),
+        r.batch_size
+    );
+    s += &format!(
+        "score    {:>9} images/s  (no-grad forward, passes of {})\n",
+        grouped(r.score_images_per_second),
+        r.score_pass
+    );
+    s += &format!(
+        "train    {:>9} images/s  (forward, backward and optimiser step, batches of {})\n\n",
+        grouped(r.train_images_per_second),
+        r.batch_size
+    );
+    s += &format!(
+        "{:<12} {:>9} {:>7} {:>6} {:>7} {:>12}\n",
+        "strategy", "epoch s", "ratio", "k", "floor", "ratio/floor"
+    );
+    let mut names: Vec<&String> = r.epoch_ratio.keys().collect();
+    names.sort_by_key(|n| (*n != "standard", (*n).clone()));
+    for n in names {
+        let ratio = r.epoch_ratio[n];
+        let floor = r.epoch_floor[n];
+        s += &format!(
+            "{:<12} {:>9.2} {:>7.2} {:>6.2} {:>7.2} {:>12.2}\n",
+            n,
+            r.epoch_seconds[n],
+            ratio,
+            r.candidates_per_image[n],
+            floor,
+            ratio / floor
+        );
+    }
+    s += "\nk: candidates scored per training image per epoch; floor: 1 + k · train ÷ score images/s,\n\
+          the cost of k extra no-grad forward passes on top of standard training.\n";
+    s
+}
