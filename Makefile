@@ -28,7 +28,7 @@ help:
 	@echo "make demo    build, list the plugins, train the quickstart with standard and with sensei (about 4 minutes)"
 	@echo "make test    build, then run every test (unit + integration against the built .so files)"
 	@echo "make bench   fuzzaug's throughputs and strategy epoch ratios next to a PyTorch reference (about 5 minutes)"
-	@echo "make lint    cargo fmt --check and clippy -D warnings"
+	@echo "make lint    cargo fmt --check, clippy -D warnings, and the SDK's docs without warnings"
 	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
 
 libtorch:
@@ -57,6 +57,7 @@ bench: build
 lint:
 	$(CARGO) fmt --all -- --check
 	@$(WITH_TORCH) $(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	@$(WITH_TORCH) RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release -p fuzzaug-sdk --no-deps
 
 fmt:
 	$(CARGO) fmt --all

@@ -132,14 +132,25 @@ pub enum PluginKind {
 /// `fuzzaug new-plugin`.
 #[derive(Debug, Args)]
 pub struct NewPluginArgs {
-    /// The plugin's name.
+    /// The component's name (lowercase letters, digits, `-`, `_`); the library becomes
+    /// `libfuzzaug_<name>.so`.
     pub name: String,
     /// What the plugin offers.
     #[arg(long)]
     pub kind: PluginKind,
-    /// Where to create the crate.
+    /// The crate's folder (created; must be empty or absent). Default: ./NAME.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Depend on the SDK in this folder (a fuzzaug checkout's `sdk/`). Default: the SDK this
+    /// fuzzaug was built from.
+    #[arg(long, value_name = "PATH", conflicts_with = "sdk_git")]
+    pub sdk_path: Option<PathBuf>,
+    /// Depend on the SDK in this git repository instead of a folder.
+    #[arg(long, value_name = "URL")]
+    pub sdk_git: Option<String>,
+    /// The commit, tag or branch of --sdk-git to pin.
+    #[arg(long, value_name = "REV", requires = "sdk_git")]
+    pub sdk_rev: Option<String>,
 }
 
 /// `fuzzaug preview`.

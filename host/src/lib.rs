@@ -15,5 +15,6 @@ pub mod plugins;
 pub mod report;
 pub mod run;
 pub mod runtime;
+pub mod scaffold;
 pub mod setup;
 pub mod train;

@@ -30,16 +30,93 @@
 //! fuzzaug_sdk::export_plugin!(components);
 //! ```
 //!
+//! `fuzzaug new-plugin NAME --kind strategy|transform|dataset` writes a complete crate like this
+//! (manifest, build script, `lib.rs` with tests, README) that builds outside fuzzaug's workspace.
+//!
+//! ## How the host drives the components
+//!
+//! At start-up the host loads every `libfuzzaug_*.so` on its search path, compares each
+//! library's [`BuildFingerprint`] with its own, hands it the host's logger, and reads its
+//! component list. A run then builds the components its config names, each from its TOML table
+//! ([`Settings`]), and calls them from the training thread:
+//!
+//! ```text
+//! host                                        plugin
+//!  |-- Dataset::info, Dataset::read (chunks) -->|  once, at the start of the run
+//!  |-- Transform::info -------------------------->|  once per gene
+//!  |-- Strategy::fitness ------------------------>|  once
+//!  | for each epoch:                              |
+//!  |   Strategy::begin_epoch(epoch) ------------->|
+//!  |   for each batch of sample indices:          |
+//!  |     Strategy::propose(samples) ------------->|  k_i candidate chromosomes per sample
+//!  |     Transform::matrices / gain_bias / apply ->|  for every candidate, batched
+//!  |     [no-grad forward of all candidates]      |  (skipped when every k_i is 0)
+//!  |     Strategy::select(fitness, correct) ----->|  one chromosome per sample
+//!  |     Transform::matrices / gain_bias / apply ->|  for the chosen images
+//!  |     [forward, backward, optimiser step]      |
+//!  |   Strategy::take_counters() ---------------->|  per-epoch statistics
+//!  |   Strategy::save_state() ------------------->|  into the checkpoint (and load_state on --resume)
+//! ```
+//!
 //! ## Rules of the boundary
 //!
-//! - Only `#[repr(C)]` types deriving [`StableAbi`](abi_stable::StableAbi) cross it: abi_stable's
-//!   `RString`, `RVec`, `RSlice`, ... never std's `String`/`Vec`/`Box`. Each library has its own
-//!   allocator, std and statics; R-types carry the functions that free them.
-//! - Settings arrive as the component's TOML table serialised to a string ([`Settings`]); the
-//!   SDK checks keys and types against the declared [`Param`]s, the plugin checks values.
-//! - Logging: use the `log` macros; the SDK forwards records to the host's logger.
-//! - Errors: return [`PluginError`], naming the offending settings key where there is one.
-//! - Panics never cross: the host gets an error naming the component, the method and the message.
+//! - **Types.** Only `#[repr(C)]` types deriving [`StableAbi`](abi_stable::StableAbi) cross it:
+//!   abi_stable's `RString`, `RVec`, `RSlice`, ... never std's `String`/`Vec`/`Box`. Each library
+//!   has its own allocator, std and statics; R-types carry the functions that free them. Authors
+//!   rarely see this: the traits above take and return plain Rust types and the SDK converts.
+//! - **Tensor handles** (tensor-kind transforms, feature `tensor`). A [`TensorHandle`] owns one
+//!   libtorch tensor; ownership moves with the value, whoever holds it last frees it, and no
+//!   pixel is copied (libtorch is loaded once per process). `Transform::apply` receives the
+//!   batch by value: transform it, in place or into a new tensor, and return a handle you own
+//!   (`TensorHandle::from_tensor`); never keep the handle or a pointer to it after returning.
+//!   To lend a tensor without giving it up, send a `shallow_clone()`. Tensors stay on the device
+//!   they arrive on.
+//! - **Threading.** The host calls each component object from one thread at a time (the
+//!   training thread); calls never overlap on the same object, but the object may move between
+//!   threads, hence [`Strategy`] and [`Dataset`] are `Send` and [`Transform`] is `Send + Sync`.
+//!   A plugin may use its own threads inside a call (for example to decode files) and must have
+//!   joined them before returning.
+//! - **Settings.** A component's TOML table reaches its constructor as [`Settings`], already
+//!   checked against the declared [`Param`]s (unknown keys, with suggestions; types; required
+//!   keys). Check values yourself and return [`PluginError::config`] naming the key: the host
+//!   points the user at that key's line and column in the config.
+//! - **Errors.** Every call returns a result; an error is one sentence for the user
+//!   ([`PluginError`]). The host stops the run with it, naming the component and the method.
+//! - **Panics** never cross: every entry point runs under `catch_unwind`, and a panic becomes a
+//!   [`PluginError`] reading "`` `<component>` panicked in `<method>`: <message> (at file:line) ``".
+//!   Keep `panic = "unwind"` in every profile of the plugin (a `panic = "abort"` build would take
+//!   the host down with it).
+//! - **Logging.** Use the `log` macros (`log::info!`, ...). Each library has its own copy of
+//!   `log`'s statics, so the SDK installs a forwarder in the plugin when the host loads it:
+//!   records go through the host's logger and obey its level (`-v`, `RUST_LOG`).
+//! - **Randomness.** Derive a component's random stream from [`ComponentContext::seed`] (mixed
+//!   with its name) and save it in the strategy's state, so a resumed run continues the same
+//!   search.
+//!
+//! ## The compatibility promise
+//!
+//! Every library carries a [`BuildFingerprint`] (SDK, abi_stable, tch, libtorch, C++ ABI and
+//! target) as the first field of its root module; the host reads and compares it before calling
+//! anything else, then abi_stable checks the layout of every type the library uses.
+//!
+//! - **Old plugins keep loading** after any change of the host that leaves its SDK version
+//!   alone: its command line, config keys, training loop, models, other plugins. Component
+//!   settings are TOML text, so new settings never touch the ABI. SDK patch releases (1.0.x)
+//!   change no type.
+//! - **A plugin built against an older minor SDK** (1.0 in a 1.1 host) loads when the types it
+//!   uses kept their layout: a minor release only appends, to prefix types such as the root
+//!   module ([`PluginMod`]) and the trait objects. Where a type it uses has grown, abi_stable
+//!   refuses it at load time.
+//! - **Rebuild needed**: a plugin built against a newer SDK than the host's (1.1 in a 1.0 host),
+//!   another SDK major version, another abi_stable or target; and for plugins built with the
+//!   `tensor` feature, another tch, libtorch (including its CUDA suffix) or C++ ABI. Plugins
+//!   without the `tensor` feature link no libtorch, report `none` there, and are unaffected by
+//!   libtorch upgrades.
+//! - **What a stale plugin gets**: it is refused when loaded, before any of its code runs, with
+//!   a message naming the file, each differing field with the expected and found value, and the
+//!   fix: "Rebuild the plugin against fuzzaug-sdk 1.0.0, the SDK of this fuzzaug (it was built
+//!   against fuzzaug-sdk 1.1.0)". `fuzzaug plugins --check LIB.so` reports the same for one
+//!   file, and `fuzzaug --version` prints the host's SDK version.
 
 // abi_stable's `#[sabi_trait]` expands to impls the lint misreads as non-local.
 #![allow(non_local_definitions)]

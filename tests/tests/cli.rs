@@ -167,19 +167,13 @@ fn invalid_toml_is_located() {
 
 #[test]
 fn commands_not_built_yet_say_so_and_exit_2() {
-    for args in [
-        &["sweep", "s.toml"][..],
-        &["new-plugin", "x", "--kind", "strategy"],
-    ] {
-        let out = fuzzaug(args);
-        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
-        assert!(
-            out.stderr
-                .contains(&format!("fuzzaug {}: not implemented yet", args[0])),
-            "{}",
-            out.stderr
-        );
-    }
+    let out = fuzzaug(&["sweep", "s.toml"]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("fuzzaug sweep: not implemented yet"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod check;
 mod compare;
 mod eval;
 mod fetch;
+mod new_plugin;
 mod plugins;
 mod preview;
 mod run;
@@ -36,7 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args),
         Command::Bench(args) => bench::run(&args, &cli.plugin_dirs),
-        Command::NewPlugin(_) => pending("new-plugin", 9),
+        Command::NewPlugin(args) => new_plugin::run(&args, &cli.plugin_dirs),
         Command::Sweep(_) => pending("sweep", 10),
     }
 }

@@ -60,15 +60,19 @@ pub enum LoadError {
     #[error("{0}: not a fuzzaug plugin: it exports no fuzzaug root module (is it built with `fuzzaug_sdk::export_plugin!`?)")]
     NotAPlugin(PathBuf),
     /// Built against something this host cannot run.
-    #[error("{path}: plugin built for a different fuzzaug build:{details}\nRebuild the plugin against this host's fuzzaug-sdk (`make build` rebuilds the bundled ones).")]
+    #[error("{path}: plugin built for a different fuzzaug build:{details}\nRebuild the plugin against fuzzaug-sdk {host_sdk}, the SDK of this fuzzaug (it was built against fuzzaug-sdk {plugin_sdk}): point its `fuzzaug-sdk` and `fuzzaug-build` dependencies at that version and rebuild (`make build` rebuilds the bundled plugins).")]
     Fingerprint {
         /// The file.
         path: PathBuf,
         /// One line per differing field.
         details: String,
+        /// The SDK version of this host.
+        host_sdk: String,
+        /// The SDK version the plugin was built against.
+        plugin_sdk: String,
     },
     /// abi_stable refused it (layout or version check).
-    #[error("{0}: incompatible plugin ABI: {1}")]
+    #[error("{0}: incompatible plugin ABI: {1}\nRebuild the plugin against fuzzaug-sdk {host_sdk}, the SDK of this fuzzaug (`make build` rebuilds the bundled plugins).", host_sdk = fuzzaug_sdk::SDK_VERSION)]
     Abi(PathBuf, String),
     /// The library's component list call failed.
     #[error("{0}: the plugin failed to list its components: {1}")]
@@ -165,11 +169,18 @@ impl Library {
             return Err(LoadError::Fingerprint {
                 path: path.into(),
                 details: describe(&mismatches),
+                host_sdk: fuzzaug_sdk::SDK_VERSION.to_string(),
+                plugin_sdk: fingerprint.sdk.to_string(),
             });
         }
-        let module = header
-            .init_root_module::<PluginModRef>()
-            .map_err(|e| LoadError::Abi(path.into(), first_lines(&e.to_string(), 12)))?;
+        let module = header.init_root_module::<PluginModRef>().map_err(|e| {
+            let msg = format!(
+                "built against fuzzaug-sdk {}, whose types differ from this host's: {}",
+                fingerprint.sdk,
+                first_lines(&e.to_string(), 12)
+            );
+            LoadError::Abi(path.into(), msg)
+        })?;
         (module.set_logger())(HostLogger::of_this_process());
         let components = (module.components())()
             .into_result()

@@ -1,0 +1,218 @@
+//! `{{name}}`: a fuzzaug augmentation strategy.
+//!
+//! As generated it is worst-of-k: per batch it proposes `k` uniformly random chromosomes for
+//! each sample, the host builds and scores them all, and the sample trains on the one with
+//! the highest loss. Change `propose` and `select` to make it yours; the places are marked
+//! `YOUR LOGIC`.
+//!
+//! How the host drives a strategy, per batch (see the `fuzzaug_sdk::strategy` docs):
+//! `propose(samples)` → the host scores every candidate (one no-grad pass, batch-norm in eval
+//! mode) → `select(fitness, correct)` → the host trains on the chosen chromosomes.
+use fuzzaug_sdk::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The strategy's state.
+pub struct {{type}} {
+    /// Candidates per sample.
+    k: usize,
+    /// The search space, in chromosome order.
+    genes: Vec<GeneSpec>,
+    /// The strategy's own random stream (never the host's).
+    rng: ChaCha8Rng,
+    /// The candidates of the batch in flight, flat (samples × k × genes).
+    candidates: Vec<f64>,
+    /// The samples of the batch in flight.
+    batch: Vec<u64>,
+    /// The chromosome each sample last trained on (num_samples × genes), for previews.
+    last: Vec<f64>,
+}
+
+impl {{type}} {
+    /// A strategy over `setup`'s genes scoring `k` candidates per sample.
+    pub fn new(setup: &StrategySetup, k: usize, seed: u64) -> Self {
+        let genes = setup.genes.to_vec();
+        let identity: Vec<f64> = genes.iter().map(|g| g.identity).collect();
+        Self {
+            k,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            candidates: Vec::new(),
+            batch: Vec::new(),
+            last: identity.repeat(setup.num_samples as usize),
+            genes,
+        }
+    }
+
+    /// One uniformly random value of `gene`, on its grid when the space is discrete.
+    fn random_value(rng: &mut ChaCha8Rng, gene: &GeneSpec) -> f64 {
+        match gene.step.into_option() {
+            Some(step) if step > 0.0 => {
+                let steps = ((gene.hi - gene.lo) / step).round() as i64;
+                gene.lo + step * rng.random_range(0..=steps) as f64
+            }
+            _ if gene.hi > gene.lo => rng.random_range(gene.lo..=gene.hi),
+            _ => gene.lo,
+        }
+    }
+}
+
+impl Strategy for {{type}} {
+    fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
+        self.batch = samples.to_vec();
+        self.candidates.clear();
+        // YOUR LOGIC: which candidates to score. Here: k random chromosomes per sample.
+        for _ in 0..samples.len() * self.k {
+            for gene in &self.genes {
+                let v = Self::random_value(&mut self.rng, gene);
+                self.candidates.push(v);
+            }
+        }
+        Ok(Proposal {
+            counts: vec![self.k as u32; samples.len()].into(),
+            genes: self.candidates.clone().into(),
+        })
+    }
+
+    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+        let (k, g) = (self.k, self.genes.len());
+        if fitness.len() != self.batch.len() * k {
+            return Err(PluginError::new(format!(
+                "`{{name}}` proposed {} candidates but got {} scores",
+                self.batch.len() * k,
+                fitness.len()
+            )));
+        }
+        let mut chosen = Vec::with_capacity(self.batch.len() * g);
+        // YOUR LOGIC: which candidate each sample trains on. Here: the highest loss.
+        for (i, scores) in fitness.chunks(k).enumerate() {
+            let best = (0..k)
+                .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+                .unwrap_or(0);
+            chosen.extend_from_slice(&self.candidates[(i * k + best) * g..][..g]);
+        }
+        for (i, &sample) in self.batch.iter().enumerate() {
+            let at = sample as usize * g;
+            if let Some(slot) = self.last.get_mut(at..at + g) {
+                slot.copy_from_slice(&chosen[i * g..][..g]);
+            }
+        }
+        Ok(chosen)
+    }
+
+    fn save_state(&self) -> Result<Vec<u8>, PluginError> {
+        // Everything `--resume` needs to continue the same search: the random stream's seed and
+        // position, and the last choices.
+        let mut out = self.rng.get_seed().to_vec();
+        out.extend_from_slice(&self.rng.get_word_pos().to_le_bytes());
+        for v in &self.last {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        Ok(out)
+    }
+
+    fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError> {
+        let want = 32 + 16 + 8 * self.last.len();
+        if state.len() != want {
+            return Err(PluginError::new(format!(
+                "`{{name}}` state has {} bytes, expected {want} (a checkpoint of another setup?)",
+                state.len()
+            )));
+        }
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&state[..32]);
+        let mut pos = [0u8; 16];
+        pos.copy_from_slice(&state[32..48]);
+        self.rng = ChaCha8Rng::from_seed(seed);
+        self.rng.set_word_pos(u128::from_le_bytes(pos));
+        for (v, bytes) in self.last.iter_mut().zip(state[48..].chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(bytes);
+            *v = f64::from_le_bytes(b);
+        }
+        Ok(())
+    }
+
+    fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, PluginError> {
+        let g = self.genes.len();
+        let identity: Vec<f64> = self.genes.iter().map(|x| x.identity).collect();
+        Ok(samples
+            .iter()
+            .flat_map(|&s| {
+                let at = s as usize * g;
+                self.last.get(at..at + g).unwrap_or(&identity).to_vec()
+            })
+            .collect())
+    }
+}
+
+/// The strategy's own stream: the run's seed mixed with its name, so it never shares random
+/// numbers with the host or another component.
+fn stream_seed(ctx: &ComponentContext) -> u64 {
+    "{{name}}".bytes().fold(ctx.seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
+}
+
+fn components() -> Vec<Component> {
+    vec![Component::strategy(
+        "{{name}}",
+        "worst-of-k: score k random chromosomes per sample, train on the highest-loss one",
+        // The settings the config's [strategy] table may hold; the SDK checks keys and types.
+        vec![Param::optional(
+            "k",
+            ParamType::Integer,
+            "4",
+            "random chromosomes scored per sample per batch (1 to 100)",
+        )],
+        |settings, ctx, setup| {
+            let k: usize = settings.integer_in("k", 1..=100)?;
+            Ok({{type}}::new(setup, k, stream_seed(ctx)))
+        },
+    )]
+}
+
+fuzzaug_sdk::export_plugin!(components);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> StrategySetup {
+        StrategySetup {
+            genes: vec![GeneSpec {
+                name: "rotation".into(),
+                lo: -30.0,
+                hi: 30.0,
+                identity: 0.0,
+                step: Some(1.0).into(),
+                mutation_step: 6.0,
+                low_loss_mutation_step: 12.0,
+            }]
+            .into(),
+            num_samples: 10,
+            num_classes: 2,
+        }
+    }
+
+    #[test]
+    fn proposes_k_on_grid_candidates_and_trains_on_the_worst() {
+        let mut s = {{type}}::new(&setup(), 3, 7);
+        let p = s.propose(&[4, 9]).unwrap();
+        assert_eq!(p.counts.as_slice(), &[3, 3]);
+        assert!(p.genes.iter().all(|v| (-30.0..=30.0).contains(v) && v.fract() == 0.0));
+        let chosen = s.select(&[0.1, 0.7, 0.2, 0.9, 0.3, 0.4], &[true; 6]).unwrap();
+        assert_eq!(chosen, vec![p.genes[1], p.genes[3]]);
+        assert_eq!(s.incumbents(&[9, 0]).unwrap(), vec![p.genes[3], 0.0]);
+    }
+
+    #[test]
+    fn a_saved_state_continues_the_same_search() {
+        let mut a = {{type}}::new(&setup(), 2, 1);
+        a.propose(&[1]).unwrap();
+        a.select(&[0.5, 0.6], &[true, true]).unwrap();
+        let mut b = {{type}}::new(&setup(), 2, 99);
+        b.load_state(&a.save_state().unwrap()).unwrap();
+        assert_eq!(a.propose(&[2]).unwrap(), b.propose(&[2]).unwrap());
+        assert!(b.load_state(&[1, 2, 3]).unwrap_err().message.contains("expected"));
+    }
+}
