@@ -233,7 +233,40 @@ pub struct BenchArgs {
 /// `fuzzaug sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The sweep file, or `status DIR` / `collect DIR`.
-    #[arg(required = true)]
+    /// The sweep file, or `status DIR` / `collect DIR` for a sweep folder.
+    #[arg(required = true, num_args = 1..=2, value_name = "SWEEP.toml | status DIR | collect DIR")]
     pub args: Vec<String>,
+    /// Print the table of runs the sweep expands to; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run the sweep on this machine (see -j).
+    #[arg(long, conflicts_with_all = ["slurm", "dry_run"])]
+    pub local: bool,
+    /// Runs at a time with --local.
+    #[arg(short = 'j', long = "jobs", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: u32,
+    /// Submit the sweep as one Slurm job array (one task per run).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub slurm: bool,
+    /// Slurm partition.
+    #[arg(long, requires = "slurm")]
+    pub partition: Option<String>,
+    /// Slurm generic resources per task, e.g. gpu:1.
+    #[arg(long, requires = "slurm")]
+    pub gres: Option<String>,
+    /// Slurm time limit per task, e.g. 24:00:00.
+    #[arg(long, requires = "slurm")]
+    pub time: Option<String>,
+    /// Slurm memory per task, e.g. 32G.
+    #[arg(long, requires = "slurm")]
+    pub mem: Option<String>,
+    /// Slurm CPUs per task.
+    #[arg(long, requires = "slurm")]
+    pub cpus_per_task: Option<u32>,
+    /// Further sbatch options, e.g. --extra "--qos=low --account=lab".
+    #[arg(long, requires = "slurm", allow_hyphen_values = true)]
+    pub extra: Option<String>,
+    /// `collect`: the report folder (default: DIR/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -17,4 +17,5 @@ pub mod run;
 pub mod runtime;
 pub mod scaffold;
 pub mod setup;
+pub mod sweep;
 pub mod train;

@@ -166,17 +166,6 @@ fn invalid_toml_is_located() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_2() {
-    let out = fuzzaug(&["sweep", "s.toml"]);
-    assert_eq!(out.code, Some(2), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("fuzzaug sweep: not implemented yet"),
-        "{}",
-        out.stderr
-    );
-}
-
-#[test]
 fn no_arguments_prints_help() {
     let out = fuzzaug(&[]);
     assert_ne!(out.code, Some(0));

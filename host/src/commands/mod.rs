@@ -8,12 +8,10 @@ mod new_plugin;
 mod plugins;
 mod preview;
 mod run;
+mod sweep;
 mod version;
 
 use crate::cli::{Cli, Command};
-
-/// Exit code of a command that is not available in this build yet.
-pub const EXIT_NOT_IMPLEMENTED: u8 = 2;
 
 /// Runs the command line.
 pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
@@ -23,10 +21,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     }
     let Some(command) = cli.command else {
         anyhow::bail!("no command given; see `fuzzaug --help`");
-    };
-    let pending = |name: &str, issue: u32| {
-        eprintln!("fuzzaug {name}: not implemented yet in this build (planned: issue #{issue})");
-        Ok(EXIT_NOT_IMPLEMENTED)
     };
     match command {
         Command::Check(args) => check::run(&args, &cli.plugin_dirs),
@@ -38,6 +32,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Fetch(args) => fetch::run(&args),
         Command::Bench(args) => bench::run(&args, &cli.plugin_dirs),
         Command::NewPlugin(args) => new_plugin::run(&args, &cli.plugin_dirs),
-        Command::Sweep(_) => pending("sweep", 10),
+        Command::Sweep(args) => sweep::run(&args, &cli.plugin_dirs),
     }
 }

@@ -20,41 +20,74 @@ pub fn parse_override(text: &str) -> Result<(String, Value), String> {
     Ok((key.to_string(), value))
 }
 
-fn apply(doc: &mut DocumentMut, key: &str, value: Value) -> Result<(), String> {
+/// Sets the dotted `key` of `doc` to `value`, or removes it when `value` is `None`. Tables on
+/// the way are created; a list of tables (`[[transforms]]`) is addressed by index
+/// (`transforms.0.range`) or by `*` for every entry (`transforms.*.step`). Errors start with
+/// `label` (e.g. "`--set transforms.3.step`").
+pub fn edit(
+    doc: &mut DocumentMut,
+    key: &str,
+    value: Option<&Value>,
+    label: &str,
+) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
-    let (last, parents) = parts
-        .split_last()
-        .expect("parse_override rejects empty keys");
-    let mut table: &mut Table = doc.as_table_mut();
-    let mut i = 0;
-    while let Some(&part) = parents.get(i) {
-        let item = table.entry(part).or_insert_with(|| {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            Item::Table(t)
-        });
-        if let Some(inline) = item.as_inline_table_mut() {
-            let owned = std::mem::take(inline);
-            *item = Item::Table(owned.into_table());
+    edit_table(doc.as_table_mut(), &parts, value, label)
+}
+
+fn edit_table(
+    table: &mut Table,
+    parts: &[&str],
+    value: Option<&Value>,
+    label: &str,
+) -> Result<(), String> {
+    let Some((&part, rest)) = parts.split_first() else {
+        return Err(format!("{label}: empty key"));
+    };
+    if rest.is_empty() {
+        match value {
+            Some(v) => {
+                table.insert(part, Item::Value(v.clone()));
+            }
+            None => {
+                table.remove(part);
+            }
         }
-        if item.is_array_of_tables() {
-            let list = item.as_array_of_tables_mut().expect("checked above");
-            // `[[transforms]]` entries are addressed by index: transforms.0.range
-            let n = list.len();
-            let entry = parents.get(i + 1).and_then(|s| s.parse::<usize>().ok());
-            table = entry.and_then(|e| list.get_mut(e)).ok_or_else(|| {
-                format!("`--set {key}`: `{part}` is a list of {n} tables; address an entry by its index 0..{n}, e.g. {part}.0.<key>")
-            })?;
-            i += 2;
-            continue;
-        }
-        table = item
-            .as_table_mut()
-            .ok_or_else(|| format!("`--set {key}`: `{part}` is not a table in the config"))?;
-        i += 1;
+        return Ok(());
     }
-    table.insert(last, Item::Value(value));
-    Ok(())
+    let item = table.entry(part).or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
+    if let Some(inline) = item.as_inline_table_mut() {
+        let owned = std::mem::take(inline);
+        *item = Item::Table(owned.into_table());
+    }
+    if let Some(list) = item.as_array_of_tables_mut() {
+        let n = list.len();
+        let wrong = || {
+            format!("{label}: `{part}` is a list of {n} tables; address an entry by its index 0..{n}, e.g. {part}.0.<key>")
+        };
+        let (&index, inner) = rest.split_first().ok_or_else(wrong)?;
+        if inner.is_empty() {
+            return Err(wrong());
+        }
+        if index == "*" {
+            return list
+                .iter_mut()
+                .try_for_each(|t| edit_table(t, inner, value, label));
+        }
+        let entry = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|e| list.get_mut(e))
+            .ok_or_else(wrong)?;
+        return edit_table(entry, inner, value, label);
+    }
+    let next = item
+        .as_table_mut()
+        .ok_or_else(|| format!("{label}: `{part}` is not a table in the config"))?;
+    edit_table(next, rest, value, label)
 }
 
 /// Reads `path`, applies `overrides` (from `--set`), and deserialises the result.
@@ -81,7 +114,8 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Config, Source), Confi
         for o in overrides {
             let (key, value) = parse_override(o).map_err(|m| source.error(m))?;
             let shown = value.to_string().trim().to_string();
-            apply(&mut doc, &key, value).map_err(|m| source.error(m))?;
+            edit(&mut doc, &key, Some(&value), &format!("`--set {key}`"))
+                .map_err(|m| source.error(m))?;
             source.overrides.push((key, shown));
         }
         source.text = doc.to_string();
@@ -139,6 +173,25 @@ mod tests {
         assert_eq!(c.transforms[0].range, Some([-10.0, 10.0]));
         let e = load(f.path(), &["transforms.3.step=1".to_string()]).unwrap_err();
         assert_eq!(e.message, "`--set transforms.3.step`: `transforms` is a list of 1 tables; address an entry by its index 0..1, e.g. transforms.0.<key>");
+    }
+
+    #[test]
+    fn edits_reach_every_entry_with_a_star_and_remove_keys() {
+        let mut doc: DocumentMut = "[[t]]\na = 1\nb = 2\n[[t]]\na = 3\nb = 4\n"
+            .parse()
+            .unwrap();
+        edit(&mut doc, "t.*.b", None, "x").unwrap();
+        edit(&mut doc, "t.*.a", Some(&Value::from(9)), "x").unwrap();
+        let back: toml::Table = toml::from_str(&doc.to_string()).unwrap();
+        assert_eq!(back["t"].as_array().unwrap().len(), 2);
+        for entry in back["t"].as_array().unwrap() {
+            assert_eq!(entry.as_table().unwrap().len(), 1);
+            assert_eq!(entry["a"].as_integer(), Some(9));
+        }
+        assert_eq!(
+            edit(&mut doc, "t.*", None, "axis `t.*`").unwrap_err(),
+            "axis `t.*`: `t` is a list of 2 tables; address an entry by its index 0..2, e.g. t.0.<key>"
+        );
     }
 
     #[test]

@@ -49,18 +49,22 @@ pub fn run_dir(exp: &Experiment) -> PathBuf {
     exp.config.output_dir.join(&exp.config.name)
 }
 
-fn prepare_dir(dir: &Path, options: Options) -> anyhow::Result<()> {
+/// Creates the run directory; returns whether the run resumes. `--resume` with nothing to
+/// resume (no checkpoint yet: a first start, or a job requeued before its first epoch ended)
+/// starts the run, so that a scheduler can always launch `fuzzaug run CONFIG --resume`.
+fn prepare_dir(dir: &Path, options: Options) -> anyhow::Result<bool> {
     let exists = dir.exists();
     if exists && !options.resume && !options.overwrite {
         bail!("run directory {} already exists; pass --resume to continue it or --overwrite to replace it", dir.display());
     }
-    if options.resume && !dir.join("checkpoints").join("last").is_file() {
-        bail!(
-            "--resume: {} holds no checkpoint (checkpoints/last); run without --resume to start it",
+    let resume = options.resume && dir.join("checkpoints").join("last").is_file();
+    if options.resume && !resume {
+        log::info!(
+            "--resume: {} holds no checkpoint yet; starting the run from epoch 1",
             dir.display()
         );
     }
-    if exists && options.overwrite {
+    if exists && (options.overwrite || (options.resume && !resume)) {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
     for sub in ["", "checkpoints", "plots"] {
@@ -68,7 +72,7 @@ fn prepare_dir(dir: &Path, options: Options) -> anyhow::Result<()> {
         std::fs::create_dir_all(&d)
             .with_context(|| format!("cannot create the run directory {}", d.display()))?;
     }
-    Ok(())
+    Ok(resume)
 }
 
 /// The resolved config with provenance: fuzzaug's version, libtorch, and each plugin
@@ -203,13 +207,13 @@ fn row(epoch: u32, stats: &EpochStats, test: &crate::train::Accuracy) -> Row {
 pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     let dir = run_dir(exp);
     crate::train::preflight(&exp.config)?;
-    prepare_dir(&dir, options)?;
+    let resume = prepare_dir(&dir, options)?;
     std::fs::write(dir.join("config.toml"), resolved_config(exp)?)
         .with_context(|| format!("writing {}", dir.join("config.toml").display()))?;
     let parts = exp.components()?;
     let mut session = Session::new(&exp.config, parts)?;
     let last = dir.join("checkpoints").join("last");
-    let start_epoch = if options.resume {
+    let start_epoch = if resume {
         restore(&mut session, &last)?
     } else {
         0
