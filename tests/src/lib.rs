@@ -223,3 +223,52 @@ pub fn fake_cifar10(parent: &Path) -> PathBuf {
     .unwrap();
     root
 }
+
+/// A run's metrics.csv rows without the timing columns (`epoch_seconds`,
+/// `train_images_per_second`), which differ between otherwise identical runs.
+pub fn metrics_without_timing(run_dir: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let keep: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !["epoch_seconds", "train_images_per_second"].contains(h))
+        .map(|(i, _)| i)
+        .collect();
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            keep.iter().map(|&i| cells[i].to_string()).collect()
+        })
+        .collect()
+}
+
+/// A tiny CPU config: `small-cnn` on `train_size` `shapes` images for `epochs` epochs, one
+/// rotation gene, strategy `standard`, robust grid on 20 test images at the end only.
+pub fn tiny_config(train_size: u32, epochs: u32) -> String {
+    format!(
+        r#"name = "base"
+seed = 11
+device = "cpu"
+[dataset]
+name = "shapes"
+train_size = {train_size}
+test_size = 40
+[model]
+arch = "small-cnn"
+[train]
+epochs = {epochs}
+batch_size = 50
+[[transforms]]
+name = "rotation"
+range = [-20, 20]
+step = 10
+[strategy]
+name = "standard"
+[eval]
+robust_every = 0
+robust_subset = 20
+"#
+    )
+}

@@ -1,6 +1,8 @@
 //! `fuzzaug run` end to end on a tiny `shapes` set: the run directory, determinism, kill and
 //! resume, the non-finite-loss guard, and the errors.
-use fuzzaug_tests::{fuzzaug, fuzzaug_in, fuzzaug_with, Scratch};
+use fuzzaug_tests::{
+    fuzzaug, fuzzaug_in, fuzzaug_with, metrics_without_timing as metrics, Scratch,
+};
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
@@ -20,25 +22,6 @@ fn run_in(dir: &Path, cfg: &Path, extra: &[&str]) -> fuzzaug_tests::Run {
     let mut args = vec!["run", cfg.to_str().unwrap(), "--quiet"];
     args.extend_from_slice(extra);
     fuzzaug_in(&args, Some(dir))
-}
-
-/// metrics.csv without the timing columns.
-fn metrics(run_dir: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let keep: Vec<usize> = header
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !["epoch_seconds", "train_images_per_second"].contains(h))
-        .map(|(i, _)| i)
-        .collect();
-    lines
-        .map(|l| {
-            let cells: Vec<&str> = l.split(',').collect();
-            keep.iter().map(|&i| cells[i].to_string()).collect()
-        })
-        .collect()
 }
 
 #[test]

@@ -1,34 +1,10 @@
 //! `fuzzaug sweep`: expansion, `--local -j N`, `status`, `collect`, and bad input. The Slurm
 //! path against a real local cluster is in `slurm.rs`.
-use fuzzaug_tests::{fuzzaug, fuzzaug_in, Scratch};
+use fuzzaug_tests::{fuzzaug, fuzzaug_in, tiny_config, Scratch};
 use std::path::Path;
 
-/// A tiny base config: 2 epochs of `small-cnn` on 200 `shapes` images.
-pub const BASE: &str = r#"name = "base"
-seed = 11
-device = "cpu"
-[dataset]
-name = "shapes"
-train_size = 200
-test_size = 40
-[model]
-arch = "small-cnn"
-[train]
-epochs = 2
-batch_size = 50
-[[transforms]]
-name = "rotation"
-range = [-20, 20]
-step = 10
-[strategy]
-name = "standard"
-[eval]
-robust_every = 0
-robust_subset = 20
-"#;
-
 fn sweep_file(dir: &Path, axes: &str) -> std::path::PathBuf {
-    std::fs::write(dir.join("base.toml"), BASE).unwrap();
+    std::fs::write(dir.join("base.toml"), tiny_config(200, 2)).unwrap();
     let p = dir.join("s.toml");
     std::fs::write(&p, format!("base = \"base.toml\"\n[axes]\n{axes}\n")).unwrap();
     p
