@@ -87,8 +87,13 @@ pub fn all_strategies(registry: &Registry) -> Vec<String> {
         .filter(|(c, _)| c.kind == ComponentKind::Strategy)
         .map(|(c, _)| c.name.to_string())
         .collect();
-    names.sort_by_key(|n| (n != "standard", n.clone()));
+    standard_first(&mut names);
     names
+}
+
+/// Sorts strategy names by name with `standard` (the ratios' denominator) first.
+pub fn standard_first<S: AsRef<str>>(names: &mut [S]) {
+    names.sort_by_key(|n| (n.as_ref() != "standard", n.as_ref().to_string()));
 }
 
 /// `names` with `standard` first, each once, every one checked against the registry.

@@ -2,6 +2,7 @@
 use crate::{
     bench::{self, Options, Report},
     cli::{BenchArgs, Overrides},
+    config,
     setup::Experiment,
 };
 use anyhow::Context;
@@ -14,10 +15,14 @@ pub fn run(args: &BenchArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         set: args.overrides.set.clone(),
     };
     if let Some(d) = &args.device {
-        overrides.set.push(format!("device={}", toml_string(d)));
+        overrides
+            .set
+            .push(format!("device={}", config::toml_string(d)));
     }
     if let Some(m) = &args.model {
-        overrides.set.push(format!("model.arch={}", toml_string(m)));
+        overrides
+            .set
+            .push(format!("model.arch={}", config::toml_string(m)));
     }
     // The built-in config is written to a temporary file so that it loads, validates and
     // reports errors exactly like a user's.
@@ -65,10 +70,6 @@ pub fn run(args: &BenchArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         print!("{}", table(&report));
     }
     Ok(0)
-}
-
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }
 
 fn grouped(v: f64) -> String {
@@ -121,7 +122,7 @@ fn table(r: &Report) -> String {
         "strategy", "epoch s", "ratio", "k", "floor", "ratio/floor"
     );
     let mut names: Vec<&String> = r.epoch_ratio.keys().collect();
-    names.sort_by_key(|n| (*n != "standard", (*n).clone()));
+    bench::standard_first(&mut names);
     for n in names {
         let ratio = r.epoch_ratio[n];
         let floor = r.epoch_floor[n];

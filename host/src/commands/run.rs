@@ -28,7 +28,7 @@ fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn finished(exp: &Experiment) -> bool {
-    run::run_dir(exp).join("summary.json").is_file()
+    run::is_finished(&run::run_dir(exp))
 }
 
 /// Runs each config in turn; with several, finished runs are skipped.

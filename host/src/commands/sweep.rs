@@ -149,7 +149,7 @@ fn collect(dir: &Path, out: Option<&Path>) -> anyhow::Result<u8> {
         .runs
         .iter()
         .map(|r| Manifest::run_dir(dir, &r.name))
-        .filter(|d| d.join("summary.json").is_file())
+        .filter(|d| crate::run::is_finished(d))
         .collect();
     if finished.is_empty() {
         bail!(

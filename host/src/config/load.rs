@@ -3,6 +3,11 @@ use super::{source::Source, Config, ConfigError};
 use std::path::Path;
 use toml_edit::{DocumentMut, Item, Table, Value};
 
+/// `s` as a TOML string literal, quoted and escaped (for `--set` values and generated files).
+pub fn toml_string(s: &str) -> String {
+    Value::from(s).to_string().trim().to_string()
+}
+
 /// Splits `key.path=value` into its key and its value as TOML (a bare word that is not valid
 /// TOML is taken as a string, so `--set strategy.name=sensei` works without quotes).
 pub fn parse_override(text: &str) -> Result<(String, Value), String> {

@@ -4,7 +4,7 @@ mod load;
 mod source;
 mod validate;
 
-pub use load::{edit, load, parse_override};
+pub use load::{edit, load, parse_override, toml_string};
 pub use source::{ConfigError, Source};
 pub use validate::validate;
 

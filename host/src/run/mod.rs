@@ -44,6 +44,11 @@ pub struct Summary {
     pub epochs: u32,
 }
 
+/// Whether the run in `dir` has finished: its `summary.json`, written last, exists.
+pub fn is_finished(dir: &Path) -> bool {
+    dir.join("summary.json").is_file()
+}
+
 /// The run directory of a config.
 pub fn run_dir(exp: &Experiment) -> PathBuf {
     exp.config.output_dir.join(&exp.config.name)

@@ -130,10 +130,6 @@ fn type_name(name: &str) -> String {
         .collect()
 }
 
-fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
 /// The dependency specs of `fuzzaug-sdk` and `fuzzaug-build`.
 fn dependency_specs(sdk: &SdkSource) -> Result<(String, String), ScaffoldError> {
     Ok(match sdk {
@@ -148,15 +144,20 @@ fn dependency_specs(sdk: &SdkSource) -> Result<(String, String), ScaffoldError> 
                 return Err(ScaffoldError::NoSdk(dir));
             }
             let dir = dir.canonicalize().unwrap_or(dir);
-            let spec = |p: PathBuf| format!("{{ path = {} }}", toml_str(&p.display().to_string()));
+            let spec = |p: PathBuf| {
+                format!(
+                    "{{ path = {} }}",
+                    crate::config::toml_string(&p.display().to_string())
+                )
+            };
             (spec(dir.clone()), spec(dir.join("build")))
         }
         SdkSource::Git { url, rev } => {
             let spec = format!(
                 "{{ git = {}{} }}",
-                toml_str(url),
+                crate::config::toml_string(url),
                 rev.as_deref()
-                    .map(|r| format!(", rev = {}", toml_str(r)))
+                    .map(|r| format!(", rev = {}", crate::config::toml_string(r)))
                     .unwrap_or_default()
             );
             (spec.clone(), spec)

@@ -62,10 +62,7 @@ pub fn run_all(
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
     let mut queue = Vec::new();
     for r in &manifest.runs {
-        if Manifest::run_dir(dir, &r.name)
-            .join("summary.json")
-            .is_file()
-        {
+        if crate::run::is_finished(&Manifest::run_dir(dir, &r.name)) {
             report(&format!("{}: finished already, skipped", r.name));
             outcomes.push((r.name.clone(), Outcome::Skipped));
         } else {

@@ -110,7 +110,7 @@ pub fn of_runs(
         .enumerate()
         .map(|(i, r)| {
             let run_dir = Manifest::run_dir(dir, &r.name);
-            let finished = run_dir.join("summary.json").is_file();
+            let finished = crate::run::is_finished(&run_dir);
             let (state, detail) = if finished {
                 (State::Finished, String::new())
             } else if let Some(s) = slurm.and_then(|m| m.get(&i)) {
