@@ -223,3 +223,71 @@ fn bad_sensei_settings_are_located() {
         assert!(err.contains(expected), "{setting}: {err}");
     }
 }
+
+/// An image folder of `n` 16×16 RGB stripe images per class and split (`horizontal`,
+/// `vertical`; periods 3 to 7, varying phase), as binary PPMs: a task a small CNN masters in a
+/// few epochs, under rotation too.
+fn stripes_folder(root: &std::path::Path, n: usize) {
+    for split in ["train", "test"] {
+        for (label, class) in ["horizontal", "vertical"].iter().enumerate() {
+            let dir = root.join(split).join(class);
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in 0..n {
+                let (period, phase) = (3 + i % 5, (i * 7) % (3 + i % 5));
+                let mut ppm = b"P6\n16 16\n255\n".to_vec();
+                for y in 0..16 {
+                    for x in 0..16 {
+                        let along = if label == 0 { y } else { x };
+                        let on = (along + phase) % period <= period / 2;
+                        ppm.extend([if on { 210 } else { 40 }; 3]);
+                    }
+                }
+                std::fs::write(dir.join(format!("{i:03}.ppm")), ppm).unwrap();
+            }
+        }
+    }
+}
+
+/// With the default threshold (1e-3), samples the model has mastered stop being searched: a
+/// sensei run scores far fewer candidates than the same run with selective augmentation off,
+/// and still counts 1 per skipped sample and the population per searched one.
+#[test]
+fn selective_augmentation_stops_searching_samples_once_they_are_robust() {
+    let dir = Scratch::new();
+    stripes_folder(&dir.path().join("stripes"), 96);
+    dir.write(
+        "c.toml",
+        "name = \"s\"\nseed = 5\ndevice = \"cpu\"\n\
+         [dataset]\nname = \"imagefolder\"\npath = \"stripes\"\nsize = 16\n\
+         [train]\nepochs = 7\nbatch_size = 32\noptimizer = { kind = \"adamw\", lr = 0.003 }\n\
+         [[transforms]]\nname = \"rotation\"\nrange = [-10, 10]\nstep = 5\n\
+         [strategy]\nname = \"sensei\"\npopulation = 4\n[eval]\nrobust_every = 0\nrobust_subset = 16\n",
+    );
+    let run = |selective: &str| -> Vec<(u64, u64)> {
+        let set = format!("strategy.selective.enabled={selective}");
+        fuzzaug_in(
+            &["run", "c.toml", "--quiet", "--set", &set],
+            Some(dir.path()),
+        )
+        .ok();
+        let c = counts(dir.path());
+        std::fs::remove_dir_all(dir.path().join("runs/s")).unwrap();
+        c
+    };
+    let images = 192;
+    let off = run("false");
+    assert!(off.iter().all(|&c| c == (4 * images, 0)), "{off:?}");
+    let on = run("true");
+    eprintln!("(scored, skipped) per epoch, selective off: {off:?}, on: {on:?}");
+    for &(scored, skipped) in &on {
+        assert_eq!(scored, 4 * (images - skipped) + skipped, "{on:?}");
+    }
+    // Early on nothing is robust; by the end most samples cost one forward pass, not four.
+    assert_eq!(on[0], (4 * images, 0), "{on:?}");
+    let (last_scored, last_skipped) = *on.last().unwrap();
+    assert!(last_skipped >= images / 2, "{on:?}");
+    assert!(
+        10 * last_scored < 6 * off.last().unwrap().0,
+        "{on:?} vs {off:?}"
+    );
+}
