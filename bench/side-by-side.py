@@ -81,12 +81,17 @@ def grouped(v):
     return f"{v:,.0f}"
 
 
+def hardware(fz):
+    """The GPU and its host's CPU on CUDA, else the CPU (as `fuzzaug bench` prints it)."""
+    return f"{fz['gpu']}; host CPU {fz['cpu']}" if fz.get("gpu") else fz["cpu"]
+
+
 def table(fz, py, rounds):
     c, h, w = fz["image"]
     lines = [
         f"fuzzaug {fz['fuzzaug']} vs PyTorch {py['torch']} (bench/reference.py): {fz['model']}, "
         f"{c}×{h}×{w} images, batch {fz['batch_size']}, scoring passes of {fz['score_pass']}",
-        f"device {fz['device']} ({fz['cpu']}), {fz['threads']} threads (PyTorch {py['threads']}), "
+        f"device {fz['device']} ({hardware(fz)}), {fz['threads']} threads (PyTorch {py['threads']}), "
         f"{fz['precision']}, {'channels-last' if fz['channels_last'] else 'NCHW'}; "
         f"medians of {rounds} alternating run(s) of each",
         "",

@@ -83,26 +83,78 @@ pub fn set_cpu_threads() {
     }
 }
 
-/// CUDA availability as libtorch sees it, with the device count.
+/// CUDA availability as libtorch sees it, with the device count and each device's name.
 pub fn cuda_summary() -> String {
-    if tch::Cuda::is_available() {
-        format!(
-            "available ({} device(s), cuDNN {})",
-            tch::Cuda::device_count(),
-            if tch::Cuda::cudnn_is_available() {
-                "yes"
-            } else {
-                "no"
-            }
-        )
-    } else {
-        "not available".to_string()
+    if !tch::Cuda::is_available() {
+        return "not available".to_string();
     }
+    let count = tch::Cuda::device_count();
+    let names: Vec<String> = (0..count)
+        .map(|i| cuda_device_name(i as usize).unwrap_or_else(|| "unknown".to_string()))
+        .collect();
+    format!(
+        "available ({count} device(s), cuDNN {}): {}",
+        if tch::Cuda::cudnn_is_available() {
+            "yes"
+        } else {
+            "no"
+        },
+        names.join(", ")
+    )
+}
+
+/// The name of CUDA device `index` (e.g. `NVIDIA H200`), or `None` without CUDA.
+///
+/// tch has no binding for it, so this asks libtorch's `at::cuda::getDeviceProperties`, looked up
+/// at run time (a CPU-only libtorch lacks it, and fuzzaug must still build and run there). The
+/// name is the first field of CUDA's `cudaDeviceProp` in every CUDA release: `char name[256]`.
+pub fn cuda_device_name(index: usize) -> Option<String> {
+    let index = i8::try_from(index).ok()?;
+    if !tch::Cuda::is_available() || i64::from(index) >= tch::Cuda::device_count() {
+        return None;
+    }
+    // at::cuda::getDeviceProperties(c10::DeviceIndex), DeviceIndex being int8_t.
+    let symbol = c"_ZN2at4cuda19getDevicePropertiesEa";
+    // SAFETY: dlsym with RTLD_DEFAULT only reads the loaded objects' symbol tables.
+    let f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, symbol.as_ptr()) };
+    if f.is_null() {
+        return None;
+    }
+    // SAFETY: the symbol is libtorch's `cudaDeviceProp* getDeviceProperties(int8_t)`, called
+    // with an index below the device count; the struct begins with the NUL-padded name.
+    let props = unsafe {
+        let get: extern "C" fn(i8) -> *const [u8; 256] = std::mem::transmute(f);
+        get(index)
+    };
+    if props.is_null() {
+        return None;
+    }
+    // SAFETY: libtorch keeps the properties alive for the process's lifetime.
+    let raw = unsafe { &*props };
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    Some(String::from_utf8_lossy(&raw[..end]).trim().to_string()).filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuda_devices_have_names_and_others_do_not() {
+        let visible = if tch::Cuda::is_available() {
+            tch::Cuda::device_count() as usize
+        } else {
+            0
+        };
+        for i in 0..visible {
+            assert!(
+                cuda_device_name(i).is_some_and(|n| !n.is_empty()),
+                "device {i}"
+            );
+        }
+        assert_eq!(cuda_device_name(visible), None);
+        assert_eq!(cuda_device_name(300), None);
+    }
 
     #[test]
     fn the_test_binary_runs_on_the_libtorch_it_was_built_with() {

@@ -36,6 +36,7 @@ fn json_report_has_every_figure_and_floors_follow_from_the_throughputs() {
         assert!(num(&r, key) > 0.0, "{key}: {r}");
     }
     assert_eq!(r["device"], "cpu");
+    assert!(r["gpu"].is_null(), "no GPU name on the CPU: {r}");
     assert_eq!(r["model"], "small-cnn");
     assert_eq!(r["batch_size"], 128);
     assert_eq!(r["train_images"], 256);

@@ -41,6 +41,8 @@ pub struct Report {
     pub device: String,
     /// The CPU model (from /proc/cpuinfo), for the record next to the figures.
     pub cpu: String,
+    /// The GPU's name on a CUDA device (e.g. `NVIDIA H200`), null on the CPU.
+    pub gpu: Option<String>,
     /// The network.
     pub model: String,
     /// The dataset component.
@@ -77,6 +79,16 @@ pub struct Report {
     pub candidates_per_image: BTreeMap<String, f64>,
     /// The unavoidable ratio of each strategy: 1 + k · train ÷ score images/s.
     pub epoch_floor: BTreeMap<String, f64>,
+}
+
+impl Report {
+    /// The hardware in words: the GPU and its host's CPU on CUDA, else the CPU.
+    pub fn hardware(&self) -> String {
+        match &self.gpu {
+            Some(gpu) => format!("{gpu}; host CPU {}", self.cpu),
+            None => self.cpu.clone(),
+        }
+    }
 }
 
 /// Every strategy on the search path, `standard` first.
@@ -152,6 +164,10 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
             _ => "cpu".to_string(),
         },
         cpu: cpu_model(),
+        gpu: match s.device {
+            tch::Device::Cuda(i) => crate::runtime::cuda_device_name(i),
+            _ => None,
+        },
         model: s.config.model.arch.clone(),
         dataset: s.config.dataset.name.clone(),
         train_images: s.data.train.len(),

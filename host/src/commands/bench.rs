@@ -95,7 +95,7 @@ fn table(r: &Report) -> String {
         r.train_images,
         r.classes,
         r.device,
-        r.cpu,
+        r.hardware(),
         r.threads,
         r.precision,
         if r.channels_last { "channels-last" } else { "NCHW" },

@@ -253,11 +253,21 @@ impl Session {
     }
 
     /// One no-grad forward pass over the normalised batch `x` in evaluation mode: each image's
-    /// fitness (the strategy's loss) and whether it is classified correctly.
+    /// fitness (the strategy's loss) and whether it is classified correctly. The pass runs
+    /// with [`super::padded_pass_rows`] rows; in eval mode each row's output depends on that
+    /// row alone, so the zero rows of padding change nothing and are dropped.
     pub fn score_pass(&self, x: &Tensor, labels: &Tensor) -> anyhow::Result<(Vec<f32>, Vec<bool>)> {
         let _guard = tch::no_grad_guard();
+        let n = x.size().first().copied().unwrap_or(0);
+        let rows = super::padded_pass_rows(self.device, n as usize) as i64;
+        let x = if rows > n {
+            x.f_constant_pad_nd([0, 0, 0, 0, 0, 0, 0, rows - n])?
+        } else {
+            x.shallow_clone()
+        };
         let logits =
-            super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(x, false))
+            super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(&x, false))
+                .f_narrow(0, 0, n)?
                 .f_to_kind(Kind::Float)?;
         let loss = super::fitness::per_sample(self.fitness, &logits, labels)?;
         let fitness =
