@@ -253,22 +253,14 @@ impl Session {
     }
 
     /// One no-grad forward pass over the normalised batch `x` in evaluation mode: each image's
-    /// fitness (the strategy's loss) and whether it is classified correctly. The pass runs
-    /// with [`super::padded_pass_rows`] rows; in eval mode each row's output depends on that
-    /// row alone, so the zero rows of padding change nothing and are dropped.
+    /// fitness (the strategy's loss) and whether it is classified correctly. Its shape changes
+    /// from batch to batch, so cuDNN does not tune it ([`super::untuned`]).
     pub fn score_pass(&self, x: &Tensor, labels: &Tensor) -> anyhow::Result<(Vec<f32>, Vec<bool>)> {
         let _guard = tch::no_grad_guard();
-        let n = x.size().first().copied().unwrap_or(0);
-        let rows = super::padded_pass_rows(self.device, n as usize) as i64;
-        let x = if rows > n {
-            x.f_constant_pad_nd([0, 0, 0, 0, 0, 0, 0, rows - n])?
-        } else {
-            x.shallow_clone()
-        };
-        let logits =
-            super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(&x, false))
-                .f_narrow(0, 0, n)?
-                .f_to_kind(Kind::Float)?;
+        let logits = super::untuned(self.device, || {
+            super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(x, false))
+        })
+        .f_to_kind(Kind::Float)?;
         let loss = super::fitness::per_sample(self.fitness, &logits, labels)?;
         let fitness =
             Vec::<f32>::try_from(loss.f_to_kind(Kind::Float)?.f_to_device(tch::Device::Cpu)?)?;

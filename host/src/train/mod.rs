@@ -34,28 +34,25 @@ pub fn forward_pass_size(device: Device) -> usize {
     }
 }
 
-/// Rows a no-grad pass of `n` images runs with on `device`; the rows past `n` are padding.
+/// Runs `f` (a scoring pass) with cuDNN's benchmark mode off on CUDA, and turns it back on.
 ///
-/// cuDNN's benchmark mode (on for CUDA) tunes every new input shape anew, about a quarter of a
-/// second per shape for `resnet18` on an H200. Selective augmentation makes the candidate count
-/// change from batch to batch, and with exact shapes a sensei epoch took 10 s instead of 0.8 s
-/// until most counts had been seen. On CUDA passes are therefore rounded up to a ladder of four
-/// sizes per octave (2^k · {1, 1.25, 1.5, 1.75}; at most 25% padding), so only a few shapes are
-/// ever tuned. CPU passes keep their exact size: nothing is tuned there.
-pub fn padded_pass_rows(device: Device, n: usize) -> usize {
-    match device {
-        Device::Cpu => n,
-        _ => pass_ladder(n),
+/// Benchmark mode times every algorithm for each new input shape and keeps the fastest. Training
+/// batches have one shape, so that pays; scoring passes do not: selective augmentation changes
+/// the candidate count from batch to batch, and a `resnet18` sensei run on an H200 spent up to
+/// 10 s of an 0.8 s epoch tuning new counts. With cuDNN's heuristics instead, the same 12-epoch
+/// run (bf16, 5,000 stripes images) took 8.7 s over epochs 2 to 12 against 13.2 s with passes
+/// padded to a few tuned sizes, and the run without selective augmentation scored as fast as
+/// with tuned algorithms (8.8 s against 8.6 s): README, "What each strategy costs".
+pub fn untuned<T>(device: Device, f: impl FnOnce() -> T) -> T {
+    let cuda = device != Device::Cpu;
+    if cuda {
+        tch::Cuda::cudnn_set_benchmark(false);
     }
-}
-
-/// The smallest size of the form 2^k · {1, 1.25, 1.5, 1.75} that holds `n` (`n` itself up to 8).
-fn pass_ladder(n: usize) -> usize {
-    if n <= 8 {
-        return n;
+    let out = f();
+    if cuda {
+        tch::Cuda::cudnn_set_benchmark(true);
     }
-    let step = 1usize << (n.ilog2() - 2);
-    n.div_ceil(step) * step
+    out
 }
 
 /// Resolves `auto`, `cpu`, `cuda` or `cuda:N`.
@@ -193,53 +190,5 @@ impl Session {
             self.parts.dataset_info.classes.len(),
             self.device,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cuda_passes_round_up_to_a_short_ladder_and_cpu_passes_stay_exact() {
-        assert_eq!(pass_ladder(128), 128);
-        assert_eq!(pass_ladder(129), 160);
-        assert_eq!(pass_ladder(1000), 1024);
-        assert_eq!(pass_ladder(1280), 1280);
-        assert_eq!(pass_ladder(4096), 4096);
-        assert_eq!(pass_ladder(5), 5);
-        let mut sizes = std::collections::BTreeSet::new();
-        for n in 1..=4096 {
-            let p = padded_pass_rows(Device::Cuda(0), n);
-            assert!(p >= n && 4 * p <= 5 * n + 3, "{n} -> {p}");
-            assert_eq!(padded_pass_rows(Device::Cpu, n), n);
-            sizes.insert(p);
-        }
-        // Every candidate count of a batch of 128 with population 10 (128 to 1,280): 14 shapes.
-        let batch: std::collections::BTreeSet<_> = (128..=1280).map(pass_ladder).collect();
-        assert_eq!(batch.len(), 14, "{batch:?}");
-        assert!(sizes.len() <= 8 + 4 * 10, "{}", sizes.len());
-    }
-
-    /// What makes the padding safe: in eval mode (batch-norm on running statistics) a row's
-    /// output does not depend on the other rows of the pass, zero rows included.
-    #[test]
-    fn eval_mode_rows_do_not_see_the_padding() {
-        for arch in ["small-cnn", "resnet18"] {
-            let vs = nn::VarStore::new(Device::Cpu);
-            let spec = InputSpec {
-                channels: 3,
-                height: 32,
-                width: 32,
-                classes: 10,
-            };
-            let model = models::build(arch, &vs.root(), &spec).unwrap();
-            let x = tch::Tensor::randn([5, 3, 32, 32], (tch::Kind::Float, Device::Cpu));
-            let exact = model.forward_t(&x, false);
-            let padded = model
-                .forward_t(&x.constant_pad_nd([0, 0, 0, 0, 0, 0, 0, 3]), false)
-                .narrow(0, 0, 5);
-            assert!(exact.allclose(&padded, 1e-5, 1e-5, false), "{arch}");
-        }
     }
 }
