@@ -199,6 +199,14 @@ pub fn fuzzaug_with(args: &[&str], cwd: Option<&Path>, log: &str) -> Run {
     }
 }
 
+/// Writes a binary PPM (P6) of `w`×`h` interleaved RGB pixels, the simplest format the
+/// `imagefolder` plugin reads.
+pub fn ppm(path: &Path, w: u32, h: u32, rgb: &[u8]) {
+    let mut out = format!("P6\n{w} {h}\n255\n").into_bytes();
+    out.extend_from_slice(rgb);
+    std::fs::write(path, out).unwrap();
+}
+
 /// One CIFAR binary record: the label byte, then 3,072 pixel bytes counting up from `fill`.
 pub fn cifar_record(label: u8, fill: u8) -> Vec<u8> {
     let mut r = vec![label];

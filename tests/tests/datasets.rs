@@ -1,7 +1,7 @@
 //! Each dataset plugin, built as a `.so` and loaded by the host, on small files written here in
 //! the real on-disk format: pixel values, labels, class names and shapes arrive exactly.
 use fuzzaug::data::DeviceData;
-use fuzzaug_tests::{cifar_record, fake_cifar10, Scratch};
+use fuzzaug_tests::{cifar_record, fake_cifar10, ppm, Scratch};
 use std::{io::Write, path::Path};
 use tch::{Device, Tensor};
 
@@ -113,13 +113,6 @@ fn fashion_mnist_gz_through_the_plugin() {
     assert_eq!(rgb.train.pixels.size(), vec![3, 3, 28, 28]);
     let first = bytes(&rgb.train.pixels.get(0));
     assert_eq!(&first[..784], &first[784..1568]);
-}
-
-/// A binary PPM (P6) of `w`×`h` interleaved RGB pixels.
-fn ppm(path: &Path, w: u32, h: u32, rgb: &[u8]) {
-    let mut out = format!("P6\n{w} {h}\n255\n").into_bytes();
-    out.extend_from_slice(rgb);
-    std::fs::write(path, out).unwrap();
 }
 
 #[test]

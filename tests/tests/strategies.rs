@@ -1,6 +1,6 @@
 //! The baseline strategies through the real plugin and the training loop: what they cost in
 //! scoring, and their settings errors.
-use fuzzaug_tests::{fuzzaug_in, Scratch};
+use fuzzaug_tests::{fuzzaug_in, ppm, Scratch};
 
 fn config(strategy: &str) -> String {
     format!(
@@ -234,15 +234,15 @@ fn stripes_folder(root: &std::path::Path, n: usize) {
             std::fs::create_dir_all(&dir).unwrap();
             for i in 0..n {
                 let (period, phase) = (3 + i % 5, (i * 7) % (3 + i % 5));
-                let mut ppm = b"P6\n16 16\n255\n".to_vec();
+                let mut rgb = Vec::with_capacity(16 * 16 * 3);
                 for y in 0..16 {
                     for x in 0..16 {
                         let along = if label == 0 { y } else { x };
                         let on = (along + phase) % period <= period / 2;
-                        ppm.extend([if on { 210 } else { 40 }; 3]);
+                        rgb.extend([if on { 210 } else { 40 }; 3]);
                     }
                 }
-                std::fs::write(dir.join(format!("{i:03}.ppm")), ppm).unwrap();
+                ppm(&dir.join(format!("{i:03}.ppm")), 16, 16, &rgb);
             }
         }
     }
@@ -254,7 +254,8 @@ fn stripes_folder(root: &std::path::Path, n: usize) {
 #[test]
 fn selective_augmentation_stops_searching_samples_once_they_are_robust() {
     let dir = Scratch::new();
-    stripes_folder(&dir.path().join("stripes"), 96);
+    let per_class = 96;
+    stripes_folder(&dir.path().join("stripes"), per_class);
     dir.write(
         "c.toml",
         "name = \"s\"\nseed = 5\ndevice = \"cpu\"\n\
@@ -274,7 +275,7 @@ fn selective_augmentation_stops_searching_samples_once_they_are_robust() {
         std::fs::remove_dir_all(dir.path().join("runs/s")).unwrap();
         c
     };
-    let images = 192;
+    let images = 2 * per_class as u64;
     let off = run("false");
     assert!(off.iter().all(|&c| c == (4 * images, 0)), "{off:?}");
     let on = run("true");
