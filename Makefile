@@ -9,13 +9,13 @@ BIN := target/release/fuzzaug
 
 # Two groups, built and tested in separate cargo invocations so that cargo does not unify the
 # SDK's `tensor` feature across them: plugins that need no tensors must build without libtorch
-# and report `none` as their libtorch (DESIGN.md §3). Every workspace member is in one group
+# and report `none` as their libtorch. Every workspace member is in one group
 # (checked by tests/tests/workspace.rs).
 TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests -p fuzzaug-noise
 PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-photometric -p fuzzaug-baselines \
               -p fuzzaug-sensei \
               -p fuzzaug-cifar -p fuzzaug-mnist -p fuzzaug-imagefolder \
-              -p fixture-bad-fingerprint -p fixture-panicky
+              -p fixture-bad-fingerprint -p fixture-panicky -p fixture-recording
 
 # Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.
 WITH_TORCH = LIBTORCH="$$($(PYTHON) scripts/provision-libtorch.py)"; export LIBTORCH;

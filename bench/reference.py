@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# The six genes of the study (SENSEI.md §2): name -> (lo, hi).
+# The six genes of the study: name -> (lo, hi).
 GENES = {
     "rotation": (-30.0, 30.0),
     "translate_x": (-3.0, 3.0),

@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md §6).
+//! The command line.
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

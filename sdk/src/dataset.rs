@@ -52,6 +52,10 @@ pub struct DatasetInfo {
     pub train_len: u64,
     /// Number of test images.
     pub test_len: u64,
+    /// Whether a horizontal mirror keeps every image's label (true for natural photographs
+    /// such as CIFAR; false for digits, letters, signs or orientation classes). The host uses
+    /// it as the default of `[train] hflip`.
+    pub mirror_preserves_labels: bool,
 }
 
 impl DatasetInfo {

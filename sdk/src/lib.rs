@@ -51,7 +51,7 @@
 //!  |     Strategy::propose(samples) ------------->|  k_i candidate chromosomes per sample
 //!  |     Transform::matrices / gain_bias / apply ->|  for every candidate, batched
 //!  |     [no-grad forward of all candidates]      |  (skipped when every k_i is 0)
-//!  |     Strategy::select(fitness, correct) ----->|  one chromosome per sample
+//!  |     Strategy::select(scores) --------------->|  one chromosome per sample
 //!  |     Transform::matrices / gain_bias / apply ->|  for the chosen images
 //!  |     [forward, backward, optimiser step]      |
 //!  |   Strategy::take_counters() ---------------->|  per-epoch statistics
@@ -101,21 +101,22 @@
 //!
 //! - **Old plugins keep loading** after any change of the host that leaves its SDK version
 //!   alone: its command line, config keys, training loop, models, other plugins. Component
-//!   settings are TOML text, so new settings never touch the ABI. SDK patch releases (1.0.x)
+//!   settings are TOML text, so new settings never touch the ABI. SDK patch releases (2.0.x)
 //!   change no type.
-//! - **A plugin built against an older minor SDK** (1.0 in a 1.1 host) loads when the types it
+//! - **A plugin built against an older minor SDK** (2.0 in a 2.1 host) loads when the types it
 //!   uses kept their layout: a minor release only appends, to prefix types such as the root
 //!   module ([`PluginMod`]) and the trait objects. Where a type it uses has grown, abi_stable
 //!   refuses it at load time.
-//! - **Rebuild needed**: a plugin built against a newer SDK than the host's (1.1 in a 1.0 host),
-//!   another SDK major version, another abi_stable or target; and for plugins built with the
+//! - **Rebuild needed**: a plugin built against a newer SDK than the host's (2.1 in a 2.0 host),
+//!   another SDK major version (every 1.x plugin in this 2.x host: 2.0 gave tensor transforms
+//!   one seed per image, strategies the predicted classes and labels, datasets the mirror flag), another abi_stable or target; and for plugins built with the
 //!   `tensor` feature, another tch, libtorch (including its CUDA suffix) or C++ ABI. Plugins
 //!   without the `tensor` feature link no libtorch, report `none` there, and are unaffected by
 //!   libtorch upgrades.
 //! - **What a stale plugin gets**: it is refused when loaded, before any of its code runs, with
 //!   a message naming the file, each differing field with the expected and found value, and the
-//!   fix: "Rebuild the plugin against fuzzaug-sdk 1.0.0, the SDK of this fuzzaug (it was built
-//!   against fuzzaug-sdk 1.1.0)". `fuzzaug plugins --check LIB.so` reports the same for one
+//!   fix: "Rebuild the plugin against fuzzaug-sdk 2.0.0, the SDK of this fuzzaug (it was built
+//!   against fuzzaug-sdk 1.0.0)". `fuzzaug plugins --check LIB.so` reports the same for one
 //!   file, and `fuzzaug --version` prints the host's SDK version.
 
 // abi_stable's `#[sabi_trait]` expands to impls the lint misreads as non-local.
@@ -149,7 +150,7 @@ pub use export::Registry;
 pub use fingerprint::BuildFingerprint;
 pub use module::{PluginMod, PluginModRef};
 pub use settings::Settings;
-pub use strategy::{Counter, Fitness, GeneSpec, Proposal, Strategy, StrategySetup};
+pub use strategy::{Counter, Fitness, GeneSpec, Proposal, Scores, Strategy, StrategySetup};
 pub use transform::{Space, TensorHandle, Transform, TransformInfo, TransformKind};
 
 /// The SDK's version, which is also the ABI version the host and its plugins must agree on.
@@ -159,7 +160,7 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod prelude {
     pub use crate::{
         Chunk, Component, ComponentContext, Counter, Dataset, DatasetInfo, Fitness, GeneSpec,
-        Param, ParamType, PluginError, Proposal, Settings, Space, Split, SplitData, Splits,
+        Param, ParamType, PluginError, Proposal, Scores, Settings, Space, Split, SplitData, Splits,
         Strategy, StrategySetup, TensorHandle, Transform, TransformInfo, TransformKind,
     };
     pub use abi_stable::std_types::{RString, RVec};

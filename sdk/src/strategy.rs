@@ -7,7 +7,7 @@
 //!  | begin_epoch(epoch)  (once per epoch)   |
 //!  |-- propose(samples) ------------------->|  k_i candidate chromosomes per sample (k_i ≥ 0)
 //!  |   [build + score all Σk_i candidates]  |  (skipped when every k_i is 0)
-//!  |-- select(fitness, correct) ----------->|  one chromosome per sample
+//!  |-- select(scores) --------------------->|  one chromosome per sample
 //!  |   [build the chosen images, train]     |
 //!  | take_counters()     (once per epoch)   |
 //! ```
@@ -71,8 +71,24 @@ pub enum Fitness {
     #[default]
     CrossEntropy,
     /// The reference implementation's fitness: the sum over classes of the binary cross-entropy
-    /// between the one-hot label and the softmax, probabilities clipped to [1e-7, 1 − 1e-7].
+    /// between the one-hot label and the softmax, computed in float64 with the probabilities
+    /// clipped to [1e-8, 1 − 1e-8] as the reference does.
     BceSum,
+}
+
+/// What the scoring pass found, per proposed candidate (in proposal order), and each batch
+/// sample's true class. Every slice is empty of candidates when nothing was proposed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scores<'a> {
+    /// Each candidate's fitness (loss; higher is worse for the model).
+    pub fitness: &'a [f32],
+    /// Whether the model classified each candidate correctly.
+    pub correct: &'a [bool],
+    /// The class the model predicted for each candidate.
+    pub predicted: &'a [u32],
+    /// The true class of each sample of the batch, in batch order (one per sample, not per
+    /// candidate; given even when nothing was proposed).
+    pub labels: &'a [u32],
 }
 
 /// A named per-epoch statistic (e.g. `skipped_robust`).
@@ -94,11 +110,11 @@ pub trait Strategy: Send + 'static {
     }
     /// Candidates to score for the batch's sample indices.
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError>;
-    /// Given, per proposed candidate, its fitness (loss; higher is worse for the model) and
-    /// whether the model classified it correctly, returns one chromosome per sample of the
-    /// batch last proposed (samples × genes values). Both slices are empty when nothing was
-    /// proposed.
-    fn select(&mut self, fitness: &[f32], correct: &[bool]) -> Result<Vec<f64>, PluginError>;
+    /// Given the [`Scores`] of the candidates last proposed, returns one chromosome per sample
+    /// of that batch (samples × genes values). The host trains each sample on exactly the image
+    /// it scored for that chromosome (same flip, same noise), so return one of the sample's
+    /// candidates to train on what was measured.
+    fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError>;
     /// Per-epoch statistics, reset by the call.
     fn take_counters(&mut self) -> Result<Vec<Counter>, PluginError> {
         Ok(Vec::new())
@@ -128,6 +144,8 @@ pub trait AbiStrategy: Send {
         &mut self,
         fitness: RSlice<'_, f32>,
         correct: RSlice<'_, bool>,
+        predicted: RSlice<'_, u32>,
+        labels: RSlice<'_, u32>,
     ) -> RResult<RVec<f64>, PluginError>;
     /// See [`Strategy::take_counters`].
     fn take_counters(&mut self) -> RResult<RVec<Counter>, PluginError>;
@@ -165,13 +183,17 @@ impl AbiStrategy for Guarded {
         &mut self,
         fitness: RSlice<'_, f32>,
         correct: RSlice<'_, bool>,
+        predicted: RSlice<'_, u32>,
+        labels: RSlice<'_, u32>,
     ) -> RResult<RVec<f64>, PluginError> {
         let Self { name, inner } = self;
-        guard::call(name, "select", || {
-            inner
-                .select(fitness.as_slice(), correct.as_slice())
-                .map(RVec::from)
-        })
+        let scores = Scores {
+            fitness: fitness.as_slice(),
+            correct: correct.as_slice(),
+            predicted: predicted.as_slice(),
+            labels: labels.as_slice(),
+        };
+        guard::call(name, "select", || inner.select(&scores).map(RVec::from))
     }
 
     fn take_counters(&mut self) -> RResult<RVec<Counter>, PluginError> {

@@ -171,15 +171,18 @@ pub trait Transform: Send + Sync + 'static {
         Err(wrong_kind("gain_bias", self.info().kind))
     }
 
-    /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value per image. `seed`
-    /// makes random transforms reproducible.
+    /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value and one seed per
+    /// image. A random transform must draw image i's randomness from `seeds[i]` alone, never
+    /// from the batch's composition or libtorch's global generator: the host rebuilds the image
+    /// a sample trains on in another batch than the one that scored it, and relies on the same
+    /// (image, value, seed) giving the same pixels.
     fn apply(
         &self,
         images: TensorHandle,
         values: &[f64],
-        seed: u64,
+        seeds: &[u64],
     ) -> Result<TensorHandle, PluginError> {
-        let _ = (images, values, seed);
+        let _ = (images, values, seeds);
         Err(wrong_kind("apply", self.info().kind))
     }
 }
@@ -204,7 +207,7 @@ pub trait AbiTransform: Send + Sync {
         &self,
         images: TensorHandle,
         values: RSlice<'_, f64>,
-        seed: u64,
+        seeds: RSlice<'_, u64>,
     ) -> RResult<TensorHandle, PluginError>;
 }
 
@@ -244,10 +247,11 @@ impl AbiTransform for Guarded {
         &self,
         images: TensorHandle,
         values: RSlice<'_, f64>,
-        seed: u64,
+        seeds: RSlice<'_, u64>,
     ) -> RResult<TensorHandle, PluginError> {
         guard::call(&self.name, "apply", || {
-            self.inner.apply(images, values.as_slice(), seed)
+            self.inner
+                .apply(images, values.as_slice(), seeds.as_slice())
         })
     }
 }

@@ -53,7 +53,7 @@ fn geometric_genes_move_pixels_as_documented() {
     let (parts, _d) = components();
     let e = Engine::new(&parts.genes, 9, 9);
     let id = e.identity();
-    let apply = |img: &Tensor, gene: &str, v: f64| e.apply(img, &only(&id, gene, v), 0).unwrap();
+    let apply = |img: &Tensor, gene: &str, v: f64| e.apply(img, &only(&id, gene, v), &[0]).unwrap();
 
     let out = apply(&dot(4, 4, 200.0), "translate_x", 1.0);
     assert!(
@@ -89,7 +89,7 @@ fn photometric_genes_and_clamping() {
     let id = e2.identity();
     let v = |gene: &str, x: f64| {
         Vec::<f32>::try_from(
-            e2.apply(&img, &only(&id, gene, x), 0)
+            e2.apply(&img, &only(&id, gene, x), &[0])
                 .unwrap()
                 .flatten(0, -1),
         )
@@ -113,19 +113,44 @@ fn photometric_genes_and_clamping() {
 }
 
 #[test]
+fn photometric_genes_clamp_fused_or_one_after_another() {
+    let (parts, _d) = components();
+    let img = Tensor::from_slice(&[240.0f32, 100.0]).view([1, 1, 1, 2]);
+    let mut c = Engine::new(&parts.genes, 1, 2).identity();
+    c[5] = 32.0; // brightness
+    c[6] = 0.8; // contrast
+    let run = |clamp| {
+        let e = Engine::new(&parts.genes, 1, 2).with_clamp(clamp);
+        Vec::<f32>::try_from(e.apply(&img, &c, &[0]).unwrap().flatten(0, -1)).unwrap()
+    };
+    // Fused: 0.8·(240 + 32 − 127.5) + 127.5 = 243.1, one clamp at the end.
+    let fused = run(fuzzaug::config::PhotometricClamp::Fused);
+    // Per gene, as the reference: 240 + 32 clamps to 255 first, then 0.8·(255 − 127.5) + 127.5.
+    let per_gene = run(fuzzaug::config::PhotometricClamp::PerGene);
+    for (got, want) in [(fused[0], 243.1f32), (per_gene[0], 229.5)] {
+        assert!(
+            (got - want).abs() < 1e-3,
+            "fused {fused:?}, per gene {per_gene:?}"
+        );
+    }
+    // Nothing clamps for 100: both orders agree (0.8·(132 − 127.5) + 127.5 = 131.1).
+    assert!((fused[1] - 131.1).abs() < 1e-3 && (per_gene[1] - 131.1).abs() < 1e-3);
+}
+
+#[test]
 fn the_identity_returns_the_input_and_every_bound_changes_an_image() {
     let (parts, _d) = components();
     let e = Engine::new(&parts.genes, 16, 16);
     tch::manual_seed(3);
     let img = (Tensor::rand([4, 3, 16, 16], (Kind::Float, Device::Cpu)) * 255.0).round();
     let id = e.identity();
-    let same = e.apply(&img, &id.repeat(4), 0).unwrap();
+    let same = e.apply(&img, &id.repeat(4), &[0; 4]).unwrap();
     assert!(f64::try_from((&same - &img).abs().max()).unwrap() < 1e-5);
     for (g, gene) in parts.genes.iter().enumerate() {
         for bound in [gene.spec.lo, gene.spec.hi] {
             let mut c = id.clone();
             c[g] = bound;
-            let out = e.apply(&img, &c.repeat(4), 0).unwrap();
+            let out = e.apply(&img, &c.repeat(4), &[0; 4]).unwrap();
             let diff = f64::try_from((&out - &img).abs().max()).unwrap();
             assert!(
                 diff > 1.0,
@@ -156,11 +181,11 @@ fn augmentation_throughput() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let _ = e.apply(&img, &chromosomes, 0).unwrap();
+    let _ = e.apply(&img, &chromosomes, &vec![0; n]).unwrap();
     let mut times = Vec::new();
     for _ in 0..5 {
         let start = std::time::Instant::now();
-        let out = e.apply(&img, &chromosomes, 0).unwrap();
+        let out = e.apply(&img, &chromosomes, &vec![0; n]).unwrap();
         assert_eq!(out.size(), vec![n as i64, 3, 32, 32]);
         times.push(start.elapsed().as_secs_f64());
     }

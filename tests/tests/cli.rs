@@ -307,3 +307,54 @@ fn a_closed_stdout_pipe_ends_quietly() {
         "{stderr}"
     );
 }
+
+/// `[train] hflip` defaults to what the dataset says about mirrors, and `check` says which
+/// applies and why.
+#[test]
+fn the_mirror_default_comes_from_the_dataset_and_check_says_so() {
+    let dir = Scratch::new();
+    let data = fuzzaug_tests::fake_cifar10(dir.path());
+    let checked = |text: &str| {
+        let cfg = dir.write("m.toml", text);
+        fuzzaug(&["check", cfg.to_str().unwrap()]).ok().to_string()
+    };
+    let shapes = "name = \"m\"\n[dataset]\nname = \"shapes\"\ntrain_size = 10\ntest_size = 10\n";
+    let out = checked(shapes);
+    assert!(
+        out.contains(
+            "hflip     off (the default of `shapes`, whose labels do not survive a mirror)"
+        ),
+        "{out}"
+    );
+    let out = checked(&format!("{shapes}[train]\nhflip = true\n"));
+    assert!(out.contains("hflip     on (set by `train.hflip`)"), "{out}");
+    let out = checked(&format!(
+        "name = \"m\"\n[dataset]\nname = \"cifar10\"\npath = \"{}\"\n",
+        data.display()
+    ));
+    assert!(
+        out.contains("hflip     on (the default of `cifar10`, whose labels survive a mirror)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_mutation_step_that_cannot_move_the_gene_on_its_grid_is_located() {
+    let err = check(
+        "name = \"x\"\n[[transforms]]\nname = \"brightness\"\nrange = [-32, 32]\nstep = 16\nmutation_step = 4\n",
+        &[],
+    );
+    assert!(
+        err.starts_with("error: exp.toml:6:17: mutation_step 4 of `brightness` is 0.25 grid steps of 16: ±step would round back onto the gene's value; use a whole number of grid steps"),
+        "{err}"
+    );
+    // The transform's default step (4) on that grid: the error points at `step`.
+    let err = check(
+        "name = \"x\"\n[[transforms]]\nname = \"brightness\"\nrange = [-32, 32]\nstep = 16\n",
+        &[],
+    );
+    assert!(
+        err.starts_with("error: exp.toml:5:8: mutation_step 4 of `brightness` (the transform's default; set `mutation_step` to change it) is 0.25 grid steps of 16"),
+        "{err}"
+    );
+}

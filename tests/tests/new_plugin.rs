@@ -129,7 +129,7 @@ fn scaffolded_plugins_of_every_kind_build_out_of_tree_and_run_in_the_built_host(
     ]);
     let out = check.ok();
     assert!(out.contains("compatible with this fuzzaug"), "{out}");
-    assert!(out.contains("sdk         1.0.0"), "{out}");
+    assert!(out.contains("sdk         2.0.0"), "{out}");
 
     // One epoch on `shapes` with the new strategy and the new transform.
     let config = work.write(
@@ -222,14 +222,14 @@ fn a_plugin_built_against_another_sdk_is_refused_with_both_versions() {
     ws["dependencies"]["fuzzaug-sdk"]
         .as_table_mut()
         .unwrap()
-        .insert("version".into(), "1.1.0".into());
+        .insert("version".into(), "2.1.0".into());
     std::fs::write(copy.join("Cargo.toml"), toml::to_string(&root).unwrap()).unwrap();
     let manifest = copy.join("sdk/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    assert!(text.contains("version = \"1.0.0\""));
+    assert!(text.contains("version = \"2.0.0\""));
     std::fs::write(
         &manifest,
-        text.replace("version = \"1.0.0\"", "version = \"1.1.0\""),
+        text.replace("version = \"2.0.0\"", "version = \"2.1.0\""),
     )
     .unwrap();
 
@@ -247,11 +247,11 @@ fn a_plugin_built_against_another_sdk_is_refused_with_both_versions() {
         .fails()
         .to_string();
     assert!(
-        err.contains("field `sdk`: expected 1.x (≤ 1.0.0), found 1.1.0"),
+        err.contains("field `sdk`: expected 2.x (≤ 2.0.0), found 2.1.0"),
         "{err}"
     );
     assert!(
-        err.contains("Rebuild the plugin against fuzzaug-sdk 1.0.0, the SDK of this fuzzaug (it was built against fuzzaug-sdk 1.1.0)"),
+        err.contains("Rebuild the plugin against fuzzaug-sdk 2.0.0, the SDK of this fuzzaug (it was built against fuzzaug-sdk 2.1.0)"),
         "{err}"
     );
     // A run that needs the search path refuses it the same way.

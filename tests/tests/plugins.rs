@@ -35,7 +35,7 @@ fn plugins_json_lists_the_bundled_components_with_their_libraries() {
     let libs = v["libraries"].as_array().unwrap();
     assert!(libs
         .iter()
-        .all(|l| l["fingerprint"]["sdk"] == "1.0.0" && l["sha256"].as_str().unwrap().len() == 64));
+        .all(|l| l["fingerprint"]["sdk"] == "2.0.0" && l["sha256"].as_str().unwrap().len() == 64));
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! the rotations the robust grid tests.
 use fuzzaug_tests::{fuzzaug_in, Scratch};
 
-/// Robust accuracy (absolute) by which each search must beat `standard`; measured here:
-/// standard 0.140, w10 (k = 4) 0.317, sensei (population 4) 0.330.
+/// Robust accuracy (absolute) by which each search must beat `standard`; measured here
+/// (test / robust): standard 0.973 / 0.230, w10 (k = 4) 0.853 / 0.720, sensei (population 4)
+/// 0.870 / 0.720. With PyTorch's layer initialisation `small-cnn` sits near chance for the
+/// first epochs of this task, hence 12 short epochs on 16×16 images.
 const MARGIN: f64 = 0.12;
 
 /// (test accuracy, robust accuracy) after training with `strategy`.
@@ -14,13 +16,13 @@ fn figures(strategy: &str) -> (f64, f64) {
         "c.toml",
         &format!(
             "name = \"r\"\nseed = 5\ndevice = \"cpu\"\n\
-             [dataset]\nname = \"shapes\"\ntrain_size = 3000\ntest_size = 300\n\
+             [dataset]\nname = \"shapes\"\ntrain_size = 3000\ntest_size = 300\nsize = 16\n\
              [model]\narch = \"small-cnn\"\n\
-             [train]\nepochs = 6\nbatch_size = 32\nhflip = false\n\
+             [train]\nepochs = 12\nbatch_size = 32\nhflip = false\n\
              optimizer = {{ kind = \"adamw\", lr = 0.002 }}\nschedule = {{ kind = \"cosine\" }}\n\
              [[transforms]]\nname = \"rotation\"\nrange = [-20, 20]\nstep = 1\n\
              [strategy]\n{strategy}\n\
-             [eval]\nrobust_every = 6\nrobust_subset = 300\n"
+             [eval]\nrobust_every = 12\nrobust_subset = 300\n"
         ),
     );
     fuzzaug_in(&["run", "c.toml", "--quiet"], Some(dir.path())).ok();

@@ -9,11 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// A tiny `shapes` run with a random mirror (so kill-and-resume equality covers the mirror
+/// stream too) and one rotation gene.
 fn config(epochs: u32, train: u32) -> String {
     format!(
         "name = \"t\"\nseed = 7\ndevice = \"cpu\"\noutput_dir = \"runs\"\n\
          [dataset]\nname = \"shapes\"\ntrain_size = {train}\ntest_size = 64\nsize = 16\n\
-         [train]\nepochs = {epochs}\nbatch_size = 32\noptimizer = {{ kind = \"sgd\", lr = 0.05, momentum = 0.9 }}\nschedule = {{ kind = \"cosine\" }}\n\
+         [train]\nepochs = {epochs}\nbatch_size = 32\noptimizer = {{ kind = \"sgd\", lr = 0.05, momentum = 0.9 }}\nschedule = {{ kind = \"cosine\" }}\nhflip = true\n\
          [[transforms]]\nname = \"rotation\"\n"
     )
 }

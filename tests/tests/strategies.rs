@@ -64,7 +64,7 @@ fn sensei_scores_its_population_per_searched_sample_and_resumes_its_search() {
     let whole = Scratch::new();
     whole.write(
         "c.toml",
-        &config("name = \"sensei\"\nselective = { threshold = 5.0 }"),
+        &config("name = \"sensei\"\nselective = { enabled = true, threshold = 5.0 }"),
     );
     fuzzaug_in(&["run", "c.toml", "--quiet"], Some(whole.path())).ok();
     for (scored, skipped) in counts(whole.path()) {
@@ -79,7 +79,7 @@ fn sensei_scores_its_population_per_searched_sample_and_resumes_its_search() {
     let split = Scratch::new();
     split.write(
         "c.toml",
-        &config("name = \"sensei\"\nselective = { threshold = 5.0 }"),
+        &config("name = \"sensei\"\nselective = { enabled = true, threshold = 5.0 }"),
     );
     fuzzaug_in(
         &["run", "c.toml", "--quiet", "--set", "train.epochs=1"],
@@ -130,7 +130,7 @@ fn preview_shows_the_chosen_variants(dir: &std::path::Path) {
     let fresh = Scratch::new();
     fresh.write(
         "c.toml",
-        &config("name = \"sensei\"\nselective = { threshold = 5.0 }"),
+        &config("name = \"sensei\"\nselective = { enabled = true, threshold = 5.0 }"),
     );
     let out = fuzzaug_in(
         &["preview", "c.toml", "--out", "without.png"],

@@ -22,7 +22,9 @@ fn tensors_cross_without_copies_or_leaks() {
     let noise = &parts.genes[0].transform;
     let x = Tensor::full([2, 3, 8, 8], 100.0, (Kind::Float, Device::Cpu));
     let ptr = x.data_ptr();
-    let out = noise.apply(x.shallow_clone(), &[4.0, 4.0], 1).unwrap();
+    let out = noise
+        .apply(x.shallow_clone(), &[4.0, 4.0], &[1, 2])
+        .unwrap();
     assert_eq!(
         out.data_ptr(),
         ptr,
@@ -35,11 +37,11 @@ fn tensors_cross_without_copies_or_leaks() {
 
     let small = Tensor::zeros([1, 1, 4, 4], (Kind::Float, Device::Cpu));
     for i in 0..1000 {
-        let _ = noise.apply(small.shallow_clone(), &[1.0], i).unwrap();
+        let _ = noise.apply(small.shallow_clone(), &[1.0], &[i]).unwrap();
     }
     let before = resident_kib();
     for i in 0..10_000 {
-        let _ = noise.apply(small.shallow_clone(), &[1.0], i).unwrap();
+        let _ = noise.apply(small.shallow_clone(), &[1.0], &[i]).unwrap();
     }
     let growth = resident_kib().saturating_sub(before);
     println!("resident memory growth over 10,000 round trips: {growth} KiB");
@@ -50,7 +52,7 @@ fn tensors_cross_without_copies_or_leaks() {
 
     // A plugin error comes back as an error, naming the gene.
     let err = noise
-        .apply(small.shallow_clone(), &[1.0, 2.0], 0)
+        .apply(small.shallow_clone(), &[1.0, 2.0], &[0, 1])
         .unwrap_err()
         .to_string();
     assert!(

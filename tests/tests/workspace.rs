@@ -1,5 +1,5 @@
 //! The build contract: every workspace member is built and tested by `make` in one of its two
-//! groups, and the pins of DESIGN.md hold.
+//! groups, and the version pins hold.
 
 fn read(rel: &str) -> String {
     let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_string() + rel;

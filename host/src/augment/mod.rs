@@ -1,11 +1,13 @@
-//! The batched augmentation engine (DESIGN.md §9): for a batch of images and one chromosome
+//! The batched augmentation engine: for a batch of images and one chromosome
 //! per image, all geometric genes compose into one matrix per image and the batch is resampled
 //! once (`affine_grid` + `grid_sample`, bilinear, zero fill); photometric genes fuse into one
-//! gain and bias per image, then a clamp to 0..255; tensor-kind genes run last. No per-image
-//! loop touches pixels.
+//! gain and bias per image, then a clamp to 0..255 (or, with `photometric_clamp = "per-gene"`,
+//! one gain, bias and clamp per gene in turn); tensor-kind genes run last, each image with its
+//! own seed ([`seeds`]). No per-image loop touches pixels.
 pub mod affine;
+pub mod seeds;
 
-use crate::{plugins::TransformHandle, setup::Gene};
+use crate::{config::PhotometricClamp, plugins::TransformHandle, setup::Gene};
 use anyhow::{bail, Context};
 use fuzzaug_sdk::TransformKind;
 use tch::{Device, Kind, Tensor};
@@ -15,6 +17,7 @@ pub struct Engine<'a> {
     genes: &'a [Gene],
     height: u32,
     width: u32,
+    clamp: PhotometricClamp,
 }
 
 impl<'a> Engine<'a> {
@@ -24,7 +27,13 @@ impl<'a> Engine<'a> {
             genes,
             height,
             width,
+            clamp: PhotometricClamp::Fused,
         }
+    }
+
+    /// The same engine clamping photometric genes as `clamp` says.
+    pub fn with_clamp(self, clamp: PhotometricClamp) -> Self {
+        Self { clamp, ..self }
     }
 
     /// The number of genes in a chromosome.
@@ -54,8 +63,15 @@ impl<'a> Engine<'a> {
     }
 
     /// Applies one chromosome per image to `images` (u8 or float N×C×H×W on 0..255); returns
-    /// float32 on 0..255 on the same device. `seed` feeds tensor-kind transforms.
-    pub fn apply(&self, images: &Tensor, chromosomes: &[f64], seed: u64) -> anyhow::Result<Tensor> {
+    /// float32 on 0..255 on the same device. `seeds` (one per image, see [`seeds::variant`])
+    /// feed tensor-kind transforms: image i's output depends only on its pixels, chromosome and
+    /// seed, never on the rest of the batch.
+    pub fn apply(
+        &self,
+        images: &Tensor,
+        chromosomes: &[f64],
+        seeds: &[u64],
+    ) -> anyhow::Result<Tensor> {
         let n = images.size().first().copied().unwrap_or(0) as usize;
         let g = self.genes.len();
         if chromosomes.len() != n * g {
@@ -63,6 +79,9 @@ impl<'a> Engine<'a> {
                 "{} gene values for {n} images of {g} genes",
                 chromosomes.len()
             );
+        }
+        if seeds.len() != n {
+            bail!("{} seeds for {n} images", seeds.len());
         }
         let mut x = images.f_to_kind(Kind::Float)?;
         if g == 0 || n == 0 || self.all_identity(chromosomes) {
@@ -78,9 +97,8 @@ impl<'a> Engine<'a> {
             .filter(|(_, g)| g.info.kind == TransformKind::Tensor)
         {
             let values = Self::column(chromosomes, g, i);
-            x = gene
-                .transform
-                .apply(x, &values, seed.wrapping_add(i as u64))?;
+            let gene_seeds: Vec<u64> = seeds.iter().map(|&s| seeds::for_gene(s, i)).collect();
+            x = gene.transform.apply(x, &values, &gene_seeds)?;
         }
         Ok(x)
     }
@@ -146,6 +164,13 @@ impl<'a> Engine<'a> {
         let mut gain = vec![1.0f64; n];
         let mut bias = vec![0.0f64; n];
         let mut any = false;
+        let mut x = x.shallow_clone();
+        let to = |v: &[f64]| -> anyhow::Result<Tensor> {
+            let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+            Ok(Tensor::f_from_slice(&v)?
+                .f_view([n as i64, 1, 1, 1])?
+                .f_to_device(device)?)
+        };
         for (i, t) in self.of_kind(TransformKind::Photometric) {
             let gb = t.gain_bias(&Self::column(chromosomes, g, i))?;
             if gb.len() != 2 * n {
@@ -155,24 +180,40 @@ impl<'a> Engine<'a> {
                     gb.len()
                 );
             }
-            for ((ga, bi), pair) in gain.iter_mut().zip(bias.iter_mut()).zip(gb.chunks_exact(2)) {
-                // (g2, b2) ∘ (g1, b1) = (g2 g1, g2 b1 + b2)
-                *ga *= f64::from(pair[0]);
-                *bi = f64::from(pair[0]) * *bi + f64::from(pair[1]);
+            if let Some(v) = gb.iter().find(|v| !v.is_finite()) {
+                bail!(
+                    "transform `{}` returned a non-finite gain or bias ({v})",
+                    t.origin.component
+                );
+            }
+            match self.clamp {
+                PhotometricClamp::Fused => {
+                    for ((ga, bi), pair) in
+                        gain.iter_mut().zip(bias.iter_mut()).zip(gb.chunks_exact(2))
+                    {
+                        // (g2, b2) ∘ (g1, b1) = (g2 g1, g2 b1 + b2)
+                        *ga *= f64::from(pair[0]);
+                        *bi = f64::from(pair[0]) * *bi + f64::from(pair[1]);
+                    }
+                }
+                PhotometricClamp::PerGene => {
+                    let (own_gain, own_bias): (Vec<f64>, Vec<f64>) = gb
+                        .chunks_exact(2)
+                        .map(|p| (f64::from(p[0]), f64::from(p[1])))
+                        .unzip();
+                    x = x
+                        .f_mul(&to(&own_gain)?)?
+                        .f_add(&to(&own_bias)?)?
+                        .f_clamp(0.0, 255.0)?;
+                }
             }
             any = true;
         }
-        if !any {
-            return Ok(x.shallow_clone());
+        if !any || self.clamp == PhotometricClamp::PerGene {
+            return Ok(x);
         }
-        let to = |v: Vec<f64>| -> anyhow::Result<Tensor> {
-            let v: Vec<f32> = v.into_iter().map(|x| x as f32).collect();
-            Ok(Tensor::f_from_slice(&v)?
-                .f_view([n as i64, 1, 1, 1])?
-                .f_to_device(device)?)
-        };
-        Ok(x.f_mul(&to(gain)?)?
-            .f_add(&to(bias)?)?
+        Ok(x.f_mul(&to(&gain)?)?
+            .f_add(&to(&bias)?)?
             .f_clamp(0.0, 255.0)?)
     }
 }

@@ -42,13 +42,27 @@ pub fn measure(session: &mut Session, repeats: usize) -> anyhow::Result<Throughp
         .collect();
     let identity = session.engine().identity();
     let pass = forward_pass_size(device).min(len);
-    let (score_x, score_y) =
-        session.variants(&session.data.train, &first(pass), &identity.repeat(pass))?;
-    let (train_x, train_y) =
-        session.variants(&session.data.train, &first(batch), &identity.repeat(batch))?;
+    let (score_x, score_y) = session.variants(
+        &session.data.train,
+        &first(pass),
+        &[],
+        &identity.repeat(pass),
+        0,
+    )?;
+    let (train_x, train_y) = session.variants(
+        &session.data.train,
+        &first(batch),
+        &[],
+        &identity.repeat(batch),
+        0,
+    )?;
+    let seeds = vec![0; batch];
     let lr = session.learning_rate(0.0);
     let seconds = median_seconds(device, 3, 3, repeats, |part| match part {
-        0 => session.engine().apply(&pixels, &chromosomes, 0).map(drop),
+        0 => session
+            .engine()
+            .apply(&pixels, &chromosomes, &seeds)
+            .map(drop),
         1 => session.score_pass(&score_x, &score_y).map(drop),
         _ => {
             session.backward_on(&train_x, &train_y)?;

@@ -1,4 +1,4 @@
-//! `fuzzaug bench` (DESIGN.md §9): what augmentation, scoring and a training step cost on this
+//! `fuzzaug bench`: what augmentation, scoring and a training step cost on this
 //! machine, and what one epoch of each strategy costs relative to `standard`, all on the same
 //! model and data. Figures are medians over repeats after warm-up.
 mod epochs;

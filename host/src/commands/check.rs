@@ -33,10 +33,12 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             None => "continuous".to_string(),
         };
         println!(
-            "  gene      {} [{}, {}] {space}, {} ({})",
+            "  gene      {} [{}, {}] {space}, mutation step {} (low loss {}), {} ({})",
             s.name,
             s.lo,
             s.hi,
+            s.mutation_step,
+            s.low_loss_mutation_step,
             g.info.unit,
             g.info.kind.as_str()
         );
@@ -57,5 +59,19 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         c.train.precision.as_str(),
         c.device
     );
+    let hflip = c.train.hflip_for(d.mirror_preserves_labels);
+    let why = match c.train.hflip {
+        Some(_) => "set by `train.hflip`".to_string(),
+        None => format!(
+            "the default of `{}`, whose labels {} a mirror",
+            c.dataset.name,
+            if d.mirror_preserves_labels {
+                "survive"
+            } else {
+                "do not survive"
+            }
+        ),
+    };
+    println!("  hflip     {} ({why})", if hflip { "on" } else { "off" });
     Ok(0)
 }

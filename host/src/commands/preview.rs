@@ -39,7 +39,8 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let images = Tensor::f_from_slice(chunk.pixels.as_slice())?
         .f_view([n as i64, c, h, w])?
         .f_to_device(Device::Cpu)?;
-    let engine = Engine::new(&parts.genes, info.height, info.width);
+    let engine = Engine::new(&parts.genes, info.height, info.width)
+        .with_clamp(exp.config.train.photometric_clamp);
     let identity = engine.identity();
     let mut columns: Vec<(String, Vec<f64>)> = vec![("original".to_string(), identity.clone())];
     for (g, gene) in parts.genes.iter().enumerate() {
@@ -81,7 +82,11 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             .cycle()
             .take(chromosome.len() * n as usize)
             .collect();
-        let out = pictures(&engine.apply(&images, &batch, exp.config.seed)?)?;
+        let out = pictures(&engine.apply(
+            &images,
+            &batch,
+            &preview_seeds(&exp, &batch, engine.genes()),
+        )?)?;
         for (row, p) in rows.iter_mut().zip(out) {
             row.1.push(p);
         }
@@ -146,14 +151,16 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
     }
     let chunk = parts.dataset.read(Split::Train, 0, n)?;
     let info = &parts.dataset_info;
-    let engine = Engine::new(&parts.genes, info.height, info.width);
+    let engine = Engine::new(&parts.genes, info.height, info.width)
+        .with_clamp(exp.config.train.photometric_clamp);
     let images = Tensor::f_from_slice(chunk.pixels.as_slice())?.f_view([
         n as i64,
         i64::from(info.channels),
         i64::from(info.height),
         i64::from(info.width),
     ])?;
-    let pictures = pictures(&engine.apply(&images, &chromosomes, exp.config.seed)?)?;
+    let seeds = preview_seeds(exp, &chromosomes, engine.genes());
+    let pictures = pictures(&engine.apply(&images, &chromosomes, &seeds)?)?;
     let cells = pictures
         .into_iter()
         .enumerate()
@@ -213,4 +220,17 @@ fn pictures(batch: &Tensor) -> anyhow::Result<Vec<Picture>> {
             })
         })
         .collect()
+}
+
+/// The tensor-kind seeds of preview image i (the i-th of its split) under chromosome i.
+fn preview_seeds(exp: &Experiment, chromosomes: &[f64], genes: usize) -> Vec<u64> {
+    let n = chromosomes.len().checked_div(genes).unwrap_or(0);
+    let owners: Vec<i64> = (0..n as i64).collect();
+    crate::augment::seeds::variants(
+        exp.config.seed,
+        crate::augment::seeds::PREVIEW,
+        &owners,
+        chromosomes,
+        genes,
+    )
 }

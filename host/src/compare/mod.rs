@@ -1,5 +1,5 @@
 //! `fuzzaug compare`: reads finished (and unfinished) run directories and writes the comparison
-//! table, figures and a self-contained HTML report (SENSEI.md §7 reports the same figures).
+//! table, figures and a self-contained HTML report (the figures the reference studies report).
 pub mod figures;
 pub mod html;
 pub mod record;

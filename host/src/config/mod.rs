@@ -1,4 +1,4 @@
-//! The experiment config (DESIGN.md §5): types, loading with `--set`, and validation that
+//! The experiment config: types, loading with `--set`, and validation that
 //! points at the file, line and column of every problem.
 mod load;
 mod source;
@@ -94,6 +94,15 @@ pub struct TransformConfig {
     /// Grid step of a discrete space; absent = continuous.
     #[serde(default)]
     pub step: Option<f64>,
+    /// How far one mutation moves the gene; the transform's own step when absent. On a grid it
+    /// must be more than half a grid step and not an odd number of half steps, so that +step and
+    /// −step both move the gene, by the same distance.
+    #[serde(default)]
+    pub mutation_step: Option<f64>,
+    /// The mutation step when the parent's loss is tiny; when absent, the transform's own, scaled
+    /// by `mutation_step` / the transform's mutation step where `mutation_step` is set.
+    #[serde(default)]
+    pub low_loss_mutation_step: Option<f64>,
     /// Every other key, handed to the plugin.
     #[serde(flatten)]
     pub settings: toml::Table,
@@ -103,7 +112,7 @@ pub struct TransformConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// Architecture name (DESIGN.md §7).
+    /// Architecture name.
     #[serde(default = "default_arch")]
     pub arch: String,
 }
@@ -127,13 +136,55 @@ pub struct TrainConfig {
     /// `fp32` or `bf16`.
     #[serde(default)]
     pub precision: Precision,
-    /// Random horizontal flip of training images.
-    #[serde(default = "default_true")]
-    pub hflip: bool,
+    /// Random horizontal flip (p = 0.5) of training images, decided per sample before the
+    /// strategy's candidates are built from it. When absent, on exactly when the dataset says a
+    /// mirror keeps its labels ([`TrainConfig::hflip_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hflip: Option<bool>,
+    /// How photometric genes are clamped to 0..255: `fused` (one gain and bias, one clamp) or
+    /// `per-gene` (each gene applied and clamped in turn, as the reference implementation does).
+    #[serde(default)]
+    pub photometric_clamp: PhotometricClamp,
+    /// Which variables the optimiser's weight decay applies to: `all`, or `weights` (the
+    /// kernels of convolutions and linear layers only: no biases, no batch-norm), which is
+    /// how a Keras L2 on kernels acts.
+    #[serde(default)]
+    pub weight_decay_on: WeightDecayOn,
     /// Channels-last (NHWC) memory layout for the network's inputs and convolution weights:
     /// faster kernels on CPU (oneDNN) and GPU (cuDNN); `false` keeps NCHW.
     #[serde(default = "default_true")]
     pub channels_last: bool,
+}
+
+impl TrainConfig {
+    /// Whether training images are flipped: the config's `hflip`, else the dataset's own
+    /// answer to whether a mirror keeps labels.
+    pub fn hflip_for(&self, mirror_preserves_labels: bool) -> bool {
+        self.hflip.unwrap_or(mirror_preserves_labels)
+    }
+}
+
+/// `train.photometric_clamp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhotometricClamp {
+    /// All photometric genes fused into one gain and bias, clamped once.
+    #[default]
+    Fused,
+    /// Each photometric gene applied and clamped to 0..255 in turn (the reference's order).
+    PerGene,
+}
+
+/// `train.weight_decay_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightDecayOn {
+    /// Every trainable variable.
+    #[default]
+    All,
+    /// Convolution and linear kernels only (variables named `*weight` with 2 or more
+    /// dimensions).
+    Weights,
 }
 
 /// Numeric precision of training and scoring.
@@ -289,7 +340,9 @@ impl Default for TrainConfig {
             optimizer: OptimizerConfig::default(),
             schedule: ScheduleConfig::default(),
             precision: Precision::default(),
-            hflip: true,
+            hflip: None,
+            photometric_clamp: PhotometricClamp::Fused,
+            weight_decay_on: WeightDecayOn::All,
             channels_last: true,
         }
     }

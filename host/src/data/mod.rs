@@ -1,4 +1,4 @@
-//! The dataset on the device (DESIGN.md §9): read once from the plugin in large chunks into one
+//! The dataset on the device: read once from the plugin in large chunks into one
 //! u8 tensor per split (N×C×H×W, no per-image copies), moved to the device once; batches are
 //! index gathers; normalisation happens on the device after augmentation.
 use crate::plugins::DatasetHandle;

@@ -1,10 +1,21 @@
-//! Network architectures (DESIGN.md §7). Input channels, size and class count come from the
+//! Network architectures. Input channels, size and class count come from the
 //! dataset.
 //!
 //! Every network is built with tch's `nn` module into a [`tch::nn::Path`] and returned as a boxed
-//! [`tch::nn::ModuleT`] mapping an N×C×H×W float batch to N×classes logits. Initialisation follows
-//! torchvision: Kaiming-normal (fan-out, ReLU) convolutions, BatchNorm weight 1 and bias 0, and
-//! PyTorch's default for the final linear layer.
+//! [`tch::nn::ModuleT`] mapping an N×C×H×W float batch to N×classes logits.
+//!
+//! Each network is initialised exactly as the PyTorch definition it reproduces, because the init
+//! changes what a given training schedule reaches (fuzzaug's small-cnn trailed its PyTorch twin
+//! while its convolutions were initialised the torchvision way):
+//! - `small-cnn`, the `preact-resnet*` family and `wrn-28-10` keep PyTorch's layer defaults, as
+//!   their reference definitions do: convolutions uniform on ±1/√fan_in (`ConvInit::TorchDefault`);
+//! - `resnet18`, `resnet50` and `resnet50-imagenet-stem` follow torchvision's `ResNet.__init__`
+//!   (with `zero_init_residual=False`): Kaiming-normal, fan-out, ReLU-gain convolutions
+//!   (`ConvInit::TorchvisionResNet`).
+//!
+//! In every network BatchNorm starts at weight 1 and bias 0 (running mean 0, variance 1), and the
+//! final linear layer has PyTorch's `nn.Linear` default: weight and bias uniform on ±1/√in.
+//! `tests/tests/init_parity.rs` compares every variable's statistics with PyTorch's.
 
 pub mod layout;
 mod preact_resnet;
@@ -165,19 +176,60 @@ pub fn build(
     })
 }
 
+/// How an architecture initialises its convolution weights: the one choice of init that differs
+/// between the PyTorch definitions these networks reproduce (BatchNorm and the classifier are the
+/// same everywhere). Each architecture module names its variant once, next to its reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConvInit {
+    /// PyTorch's `nn.Conv2d` default (`reset_parameters`: `kaiming_uniform_(a=√5)`), uniform on
+    /// ±1/√fan_in with fan_in = c_in·k·k: std 1/√(3·fan_in). The reference small-cnn
+    /// (`bench/reference.py`), pre-activation ResNets and wide ResNets leave their convolutions
+    /// at this default.
+    TorchDefault,
+    /// torchvision's `ResNet` init, `kaiming_normal_(mode="fan_out", nonlinearity="relu")`:
+    /// normal with std √(2/fan_out), fan_out = c_out·k·k.
+    TorchvisionResNet,
+}
+
+impl ConvInit {
+    /// The weight init of a convolution from `c_in` channels with a `ksize`×`ksize` kernel
+    /// (tch takes the fan-out of `TorchvisionResNet` from the weight's shape).
+    fn weight_init(self, c_in: i64, ksize: i64) -> nn::Init {
+        match self {
+            ConvInit::TorchDefault => {
+                // tch's own conv default is Kaiming-uniform with ReLU gain (√6 times wider), so
+                // the bound is spelt out.
+                let bound = 1.0 / ((c_in * ksize * ksize) as f64).sqrt();
+                nn::Init::Uniform {
+                    lo: -bound,
+                    up: bound,
+                }
+            }
+            ConvInit::TorchvisionResNet => nn::Init::Kaiming {
+                dist: nn::init::NormalOrUniform::Normal,
+                fan: nn::init::FanInOut::FanOut,
+                non_linearity: nn::init::NonLinearity::ReLU,
+            },
+        }
+    }
+}
+
 /// A bias-free 2-D convolution (every one in these networks feeds a BatchNorm, directly or
-/// through the next block's pre-activation, which makes a bias redundant), initialised
-/// Kaiming-normal with fan-out and ReLU gain as torchvision does.
-fn conv2d(p: nn::Path, c_in: i64, c_out: i64, ksize: i64, stride: i64, padding: i64) -> nn::Conv2D {
+/// through the next block's pre-activation, which makes a bias redundant) with `init`'s weights.
+fn conv2d(
+    p: nn::Path,
+    init: ConvInit,
+    c_in: i64,
+    c_out: i64,
+    ksize: i64,
+    stride: i64,
+    padding: i64,
+) -> nn::Conv2D {
     let config = nn::ConvConfig {
         stride,
         padding,
         bias: false,
-        ws_init: nn::Init::Kaiming {
-            dist: nn::init::NormalOrUniform::Normal,
-            fan: nn::init::FanInOut::FanOut,
-            non_linearity: nn::init::NonLinearity::ReLU,
-        },
+        ws_init: init.weight_init(c_in, ksize),
         ..Default::default()
     };
     nn::conv2d(p, c_in, c_out, ksize, config)
@@ -347,6 +399,141 @@ mod tests {
         let expected = (2.0 / (512.0 * 9.0f64)).sqrt();
         assert!(
             (std - expected).abs() < 0.05 * expected,
+            "std {std}, expected {expected}"
+        );
+    }
+
+    /// Checks that `t` looks drawn from U(−bound, bound): every element inside (up to f32
+    /// rounding), the extremes near ±bound and the std near bound/√3, with margins that a
+    /// correct init misses with probability below 1e-8.
+    fn assert_uniform(name: &str, t: &Tensor, bound: f64) {
+        let t = t.to_kind(Kind::Double);
+        let n = t.numel() as f64;
+        let (min, max) = (t.min().double_value(&[]), t.max().double_value(&[]));
+        let slack = bound * 1e-6;
+        assert!(
+            min >= -bound - slack && max <= bound + slack,
+            "{name}: range [{min}, {max}] leaves ±{bound}"
+        );
+        // P(max < bound·(1 − ε)) = (1 − ε/2)^n ≈ e^(−20) for ε = 40/n.
+        let eps = 40.0 / n;
+        if eps < 0.5 {
+            assert!(
+                max >= bound * (1.0 - eps) && min <= -bound * (1.0 - eps),
+                "{name}: range [{min}, {max}] falls short of ±{bound}"
+            );
+        }
+        if n >= 100.0 {
+            // The sample std of a uniform has a relative standard error of √(0.2/n).
+            let std = t.std(true).double_value(&[]);
+            let expected = bound / 3f64.sqrt();
+            assert!(
+                (std - expected).abs() < 6.0 * (0.2 / n).sqrt() * expected,
+                "{name}: std {std}, expected {expected} (uniform on ±{bound})"
+            );
+        }
+    }
+
+    /// Checks that `t` looks drawn from N(0, std²): sample std within 6 standard errors, and
+    /// tails reaching past what a uniform of that std allows (√3·std).
+    fn assert_normal(name: &str, t: &Tensor, expected: f64) {
+        let t = t.to_kind(Kind::Double);
+        let n = t.numel() as f64;
+        assert!(n >= 1000.0, "{name}: too few elements ({n}) to check");
+        let std = t.std(true).double_value(&[]);
+        assert!(
+            (std - expected).abs() < 6.0 * expected / (2.0 * n).sqrt(),
+            "{name}: std {std}, expected {expected}"
+        );
+        let max_abs = t.abs().max().double_value(&[]);
+        assert!(
+            max_abs > 2.2 * expected,
+            "{name}: max |w| {max_abs} is too small for a normal of std {expected}"
+        );
+    }
+
+    /// Checks every variable of `arch` against its documented init: convolutions by
+    /// `conv_init`, BatchNorm weight 1 / bias 0 / running mean 0 / running variance 1, and the
+    /// classifier's weight and bias uniform on ±1/√in.
+    fn check_init(arch: &str, conv_init: ConvInit) {
+        let vs = nn::VarStore::new(Device::Cpu);
+        build(arch, &vs.root(), &spec(3, 32)).unwrap();
+        let vars = vs.variables();
+        let fc_in = vars["fc.weight"].size()[1];
+        let mut convs = 0;
+        for (name, t) in &vars {
+            let size = t.size();
+            if name == "fc.weight" || name == "fc.bias" {
+                assert_uniform(name, t, 1.0 / (fc_in as f64).sqrt());
+            } else if size.len() == 4 {
+                convs += 1;
+                let (c_out, c_in, k) = (size[0], size[1], size[2]);
+                match conv_init {
+                    ConvInit::TorchDefault => {
+                        assert_uniform(name, t, 1.0 / ((c_in * k * k) as f64).sqrt())
+                    }
+                    ConvInit::TorchvisionResNet => {
+                        assert_normal(name, t, (2.0 / ((c_out * k * k) as f64)).sqrt())
+                    }
+                }
+            } else {
+                let expected = if name.ends_with(".weight") || name.ends_with(".running_var") {
+                    1.0
+                } else {
+                    assert!(
+                        name.ends_with(".bias") || name.ends_with(".running_mean"),
+                        "{arch}: unexpected variable {name} {size:?}"
+                    );
+                    0.0
+                };
+                assert!(all(&t.eq(expected)), "{arch}: {name} is not {expected}");
+            }
+        }
+        assert!(convs > 0, "{arch} has no convolutions");
+    }
+
+    #[test]
+    fn small_cnn_and_preact_networks_keep_pytorch_layer_defaults() {
+        for arch in [
+            "small-cnn",
+            "preact-resnet20",
+            "preact-resnet32",
+            "preact-resnet56",
+            "preact-resnet50",
+        ] {
+            check_init(arch, ConvInit::TorchDefault);
+        }
+    }
+
+    #[test]
+    fn wide_resnet_keeps_pytorch_layer_defaults() {
+        check_init("wrn-28-10", ConvInit::TorchDefault);
+    }
+
+    #[test]
+    fn resnets_initialise_as_torchvision() {
+        for arch in ["resnet18", "resnet50", "resnet50-imagenet-stem"] {
+            check_init(arch, ConvInit::TorchvisionResNet);
+        }
+    }
+
+    #[test]
+    fn small_cnn_conv_bounds_are_one_over_root_fan_in() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        build("small-cnn", &vs.root(), &spec(3, 32)).unwrap();
+        let vars = vs.variables();
+        // conv2: 32 → 64, 3×3: fan_in 288, bound 1/√288 ≈ 0.0589, std ≈ 0.0340.
+        let w = vars["conv2.weight"].to_kind(Kind::Double);
+        let bound = 1.0 / 288f64.sqrt();
+        let max_abs = w.abs().max().double_value(&[]);
+        assert!(
+            max_abs <= bound * (1.0 + 1e-6) && max_abs > 0.99 * bound,
+            "max |w| {max_abs}, bound {bound}"
+        );
+        let std = w.std(true).double_value(&[]);
+        let expected = bound / 3f64.sqrt();
+        assert!(
+            (std - expected).abs() < 0.02 * expected,
             "std {std}, expected {expected}"
         );
     }

@@ -1,7 +1,12 @@
 //! Pre-activation ResNets for CIFAR (He et al. 2016, "Identity Mappings in Deep Residual
 //! Networks"): the 6n+2 family, and the body shared with the wide ResNets of `wrn.rs`.
 
-use super::{batch_norm2d, conv2d, linear};
+use super::{batch_norm2d, conv2d, linear, ConvInit};
+
+/// The PyTorch definitions these networks reproduce (the pre-activation ResNets, and the wide
+/// ResNets of `wrn.rs`, which share this body) leave their convolutions at PyTorch's `nn.Conv2d`
+/// default, unlike torchvision's ResNets.
+const INIT: ConvInit = ConvInit::TorchDefault;
 use tch::nn::{self, ModuleT};
 
 /// A pre-activation basic block: BN-ReLU-conv3×3-BN-ReLU-(dropout)-conv3×3, plus a shortcut
@@ -9,11 +14,11 @@ use tch::nn::{self, ModuleT};
 /// projection shortcut takes the pre-activated input, so the first BN-ReLU serves both paths.
 fn block(p: nn::Path, c_in: i64, c_out: i64, stride: i64, dropout: f64) -> impl ModuleT {
     let bn1 = batch_norm2d(&p / "bn1", c_in);
-    let conv1 = conv2d(&p / "conv1", c_in, c_out, 3, stride, 1);
+    let conv1 = conv2d(&p / "conv1", INIT, c_in, c_out, 3, stride, 1);
     let bn2 = batch_norm2d(&p / "bn2", c_out);
-    let conv2 = conv2d(&p / "conv2", c_out, c_out, 3, 1, 1);
-    let shortcut =
-        (stride != 1 || c_in != c_out).then(|| conv2d(&p / "shortcut", c_in, c_out, 1, stride, 0));
+    let conv2 = conv2d(&p / "conv2", INIT, c_out, c_out, 3, 1, 1);
+    let shortcut = (stride != 1 || c_in != c_out)
+        .then(|| conv2d(&p / "shortcut", INIT, c_in, c_out, 1, stride, 0));
     nn::func_t(move |xs, train| {
         let pre = xs.apply_t(&bn1, train).relu();
         let mut ys = pre.apply(&conv1).apply_t(&bn2, train).relu();
@@ -39,7 +44,7 @@ pub(super) fn preact_network(
     widths: [i64; 3],
     dropout: f64,
 ) -> impl ModuleT {
-    let stem = conv2d(p / "conv1", channels, 16, 3, 1, 1);
+    let stem = conv2d(p / "conv1", INIT, channels, 16, 3, 1, 1);
     let mut body = nn::seq_t();
     let mut c_in = 16;
     for (stage, &width) in widths.iter().enumerate() {

@@ -1,7 +1,12 @@
 //! ResNets (He et al. 2015, "Deep Residual Learning for Image Recognition") with basic or
 //! bottleneck blocks, and either the CIFAR stem or torchvision's ImageNet stem.
 
-use super::{batch_norm2d, conv2d, linear};
+use super::{batch_norm2d, conv2d, linear, ConvInit};
+
+/// torchvision's `ResNet.__init__` re-initialises every convolution Kaiming-normal (fan-out,
+/// ReLU); its BatchNorm (1 and 0) and fc (`nn.Linear` default) inits are the shared ones, and
+/// `zero_init_residual` is off.
+const INIT: ConvInit = ConvInit::TorchvisionResNet;
 use tch::nn::{self, ModuleT};
 
 /// The first layers, before the four stages.
@@ -36,7 +41,7 @@ impl Block {
 fn downsample(p: nn::Path, c_in: i64, c_out: i64, stride: i64) -> Option<nn::SequentialT> {
     (stride != 1 || c_in != c_out).then(|| {
         nn::seq_t()
-            .add(conv2d(&p / "0", c_in, c_out, 1, stride, 0))
+            .add(conv2d(&p / "0", INIT, c_in, c_out, 1, stride, 0))
             .add(batch_norm2d(&p / "1", c_out))
     })
 }
@@ -46,19 +51,19 @@ fn block(p: nn::Path, kind: Block, c_in: i64, width: i64, stride: i64) -> impl M
     let c_out = width * kind.expansion();
     let residual = match kind {
         Block::Basic => nn::seq_t()
-            .add(conv2d(&p / "conv1", c_in, width, 3, stride, 1))
+            .add(conv2d(&p / "conv1", INIT, c_in, width, 3, stride, 1))
             .add(batch_norm2d(&p / "bn1", width))
             .add_fn(|xs| xs.relu())
-            .add(conv2d(&p / "conv2", width, width, 3, 1, 1))
+            .add(conv2d(&p / "conv2", INIT, width, width, 3, 1, 1))
             .add(batch_norm2d(&p / "bn2", width)),
         Block::Bottleneck => nn::seq_t()
-            .add(conv2d(&p / "conv1", c_in, width, 1, 1, 0))
+            .add(conv2d(&p / "conv1", INIT, c_in, width, 1, 1, 0))
             .add(batch_norm2d(&p / "bn1", width))
             .add_fn(|xs| xs.relu())
-            .add(conv2d(&p / "conv2", width, width, 3, stride, 1))
+            .add(conv2d(&p / "conv2", INIT, width, width, 3, stride, 1))
             .add(batch_norm2d(&p / "bn2", width))
             .add_fn(|xs| xs.relu())
-            .add(conv2d(&p / "conv3", width, c_out, 1, 1, 0))
+            .add(conv2d(&p / "conv3", INIT, width, c_out, 1, 1, 0))
             .add(batch_norm2d(&p / "bn3", c_out)),
     };
     let shortcut = downsample(&p / "downsample", c_in, c_out, stride);
@@ -84,8 +89,8 @@ fn resnet(
     stem: Stem,
 ) -> impl ModuleT {
     let conv1 = match stem {
-        Stem::Cifar => conv2d(p / "conv1", channels, 64, 3, 1, 1),
-        Stem::ImageNet => conv2d(p / "conv1", channels, 64, 7, 2, 3),
+        Stem::Cifar => conv2d(p / "conv1", INIT, channels, 64, 3, 1, 1),
+        Stem::ImageNet => conv2d(p / "conv1", INIT, channels, 64, 7, 2, 3),
     };
     let bn1 = batch_norm2d(p / "bn1", 64);
     let mut body = nn::seq_t();

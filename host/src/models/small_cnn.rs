@@ -1,13 +1,22 @@
 //! `small-cnn`: a three-conv network for tests and demos, fast on a 2-core CPU at 32×32.
 
-use super::{batch_norm2d, conv2d, linear};
+use super::{batch_norm2d, conv2d, linear, ConvInit};
 use tch::nn::{self, ModuleT};
 
 /// conv3×3(C→32)-BN-ReLU, max-pool 2; conv3×3(32→64)-BN-ReLU, max-pool 2;
 /// conv3×3(64→128)-BN-ReLU; global average pool; linear(128→classes). Any input of 8×8 or more.
+/// The twin of `SmallCNN` in `bench/reference.py`, whose layers keep PyTorch's default init.
 pub(super) fn small_cnn(p: &nn::Path, channels: i64, classes: i64) -> impl ModuleT {
     let conv_bn_relu = |name: &str, c_in: i64, c_out: i64| {
-        let conv = conv2d(p / format!("conv{name}"), c_in, c_out, 3, 1, 1);
+        let conv = conv2d(
+            p / format!("conv{name}"),
+            ConvInit::TorchDefault,
+            c_in,
+            c_out,
+            3,
+            1,
+            1,
+        );
         let bn = batch_norm2d(p / format!("bn{name}"), c_out);
         nn::func_t(move |xs, train| xs.apply(&conv).apply_t(&bn, train).relu())
     };

@@ -5,7 +5,8 @@ use tch::nn::{self, ModuleT};
 
 /// WRN-`depth`-`widen`: the pre-activation CIFAR ResNet with (depth − 4)/6 wide basic blocks per
 /// stage, widths 16·k/32·k/64·k, and `dropout` between the two convs of each block. The 16→16·k
-/// change in stage 1 gives every stage a 1×1 projection shortcut in its first block.
+/// change in stage 1 gives every stage a 1×1 projection shortcut in its first block. Initialised
+/// as the pre-activation ResNets: PyTorch's layer defaults.
 pub(super) fn wide_resnet(
     p: &nn::Path,
     channels: i64,

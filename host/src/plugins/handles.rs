@@ -117,18 +117,22 @@ impl TransformHandle {
         .map(|v| v.into_vec())
     }
 
-    /// Tensor kind: transforms a float N×C×H×W batch on 0..255.
+    /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value and one seed per image.
     pub fn apply(
         &self,
         images: tch::Tensor,
         values: &[f64],
-        seed: u64,
+        seeds: &[u64],
     ) -> Result<tch::Tensor, CallError> {
         let handle = TensorHandle::from_tensor(images);
         call(
             &self.origin,
             "apply",
-            self.obj.apply(handle, RSlice::from_slice(values), seed),
+            self.obj.apply(
+                handle,
+                RSlice::from_slice(values),
+                RSlice::from_slice(seeds),
+            ),
         )
         .map(TensorHandle::into_tensor)
     }
@@ -157,10 +161,13 @@ impl StrategyHandle {
     }
 
     /// The chromosome each sample trains on.
-    pub fn select(&mut self, fitness: &[f32], correct: &[bool]) -> Result<Vec<f64>, CallError> {
-        let r = self
-            .obj
-            .select(RSlice::from_slice(fitness), RSlice::from_slice(correct));
+    pub fn select(&mut self, scores: &fuzzaug_sdk::Scores<'_>) -> Result<Vec<f64>, CallError> {
+        let r = self.obj.select(
+            RSlice::from_slice(scores.fitness),
+            RSlice::from_slice(scores.correct),
+            RSlice::from_slice(scores.predicted),
+            RSlice::from_slice(scores.labels),
+        );
         call(&self.origin, "select", r).map(|v| v.into_vec())
     }
 

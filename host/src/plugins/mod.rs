@@ -1,4 +1,4 @@
-//! The plugin registry (DESIGN.md §4): where plugin libraries are looked for, how each is
+//! The plugin registry: where plugin libraries are looked for, how each is
 //! opened and checked, the index of their components, and host-side handles that turn every
 //! plugin error into one naming the library, the component and the method.
 mod elf;

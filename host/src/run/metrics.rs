@@ -1,4 +1,4 @@
-//! `metrics.csv` and `metrics.jsonl`: one row per epoch (DESIGN.md §8).
+//! `metrics.csv` and `metrics.jsonl`: one row per epoch.
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 use std::{
@@ -7,7 +7,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// The CSV columns, in order (the first eleven are DESIGN.md's contract).
+/// The CSV columns, in order (the first eleven are the documented contract users and tools rely on).
 pub const COLUMNS: &[&str] = &[
     "epoch",
     "lr",

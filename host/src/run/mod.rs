@@ -1,4 +1,4 @@
-//! A run: the run directory (DESIGN.md §8), the epoch loop around a training
+//! A run: the run directory, the epoch loop around a training
 //! [`Session`](crate::train::Session), metrics, checkpoints and the summary.
 pub mod checkpoint;
 pub mod interrupt;

@@ -1,6 +1,8 @@
-//! One training epoch under the strategy (DESIGN.md §9): per batch, the strategy proposes
-//! candidates, the host builds and scores them all in large no-grad passes (batch-norm in eval
-//! mode), the strategy picks one chromosome per sample, and the model trains on those images.
+//! One training epoch under the strategy: per batch, each sample's random mirror is decided
+//! first, the strategy proposes candidates, the host builds them all from the (mirrored) images
+//! and scores them in large no-grad passes (batch-norm in eval mode), the strategy picks one
+//! chromosome per sample, and the model trains on exactly those images: built by the same
+//! [`Session::variants`] from the same image, mirror, chromosome and seed as when scored.
 use super::Session;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -88,7 +90,7 @@ impl Session {
         for (b, samples) in order.chunks(batch).enumerate() {
             let lr = self.learning_rate(f64::from(epoch) + b as f64 / batches as f64);
             let (loss, ok, k) = self
-                .train_batch(samples, &mut timing)
+                .train_batch(epoch, samples, &mut timing)
                 .with_context(|| format!("epoch {}, batch {}", epoch + 1, b + 1))?;
             if !loss.is_finite() {
                 bail!(NonFinite {
@@ -132,15 +134,25 @@ impl Session {
         })
     }
 
-    /// One batch: propose, score, select, build, train (backward only; the step is the
+    /// One batch: mirror, propose, score, select, build, train (backward only; the step is the
     /// caller's). Returns (mean loss, correct count, candidates scored).
     fn train_batch(
         &mut self,
+        epoch: u32,
         samples: &[u64],
         timing: &mut BatchTiming,
     ) -> anyhow::Result<(f64, i64, u64)> {
-        let device = self.device;
         let genes = self.engine().genes();
+        // Before the search, as the reference does: every candidate of a sample is built from
+        // its mirrored image, and the chosen one trains mirrored the same way.
+        let flips: Vec<bool> = if self.hflip {
+            (0..samples.len())
+                .map(|_| self.rng.random::<bool>())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let context = u64::from(epoch);
         let clock = Instant::now();
         let proposal = self.parts.strategy.propose(samples)?;
         timing.strategy += clock.elapsed().as_secs_f64();
@@ -163,19 +175,31 @@ impl Session {
             );
         }
         let clock = Instant::now();
-        let (fitness, correct) = if total > 0 {
-            let owners: Vec<i64> = samples
-                .iter()
-                .zip(proposal.counts.iter())
-                .flat_map(|(&s, &k)| std::iter::repeat_n(s as i64, k as usize))
-                .collect();
-            self.score(&owners, &proposal.genes)?
+        let scored = if total > 0 {
+            let mut owners = Vec::with_capacity(total);
+            let mut owner_flips = Vec::with_capacity(if flips.is_empty() { 0 } else { total });
+            for (i, (&s, &k)) in samples.iter().zip(proposal.counts.iter()).enumerate() {
+                owners.extend(std::iter::repeat_n(s as i64, k as usize));
+                if let Some(&f) = flips.get(i) {
+                    owner_flips.extend(std::iter::repeat_n(f, k as usize));
+                }
+            }
+            self.score(&owners, &owner_flips, &proposal.genes, context)?
         } else {
-            (Vec::new(), Vec::new())
+            Scored::default()
         };
         timing.score += clock.elapsed().as_secs_f64();
+        let labels: Vec<u32> = samples
+            .iter()
+            .map(|&s| self.train_labels[s as usize])
+            .collect();
         let clock = Instant::now();
-        let chosen = self.parts.strategy.select(&fitness, &correct)?;
+        let chosen = self.parts.strategy.select(&fuzzaug_sdk::Scores {
+            fitness: &scored.fitness,
+            correct: &scored.correct,
+            predicted: &scored.predicted,
+            labels: &labels,
+        })?;
         timing.strategy += clock.elapsed().as_secs_f64();
         if chosen.len() != samples.len() * genes {
             bail!(
@@ -186,21 +210,11 @@ impl Session {
                 genes
             );
         }
-        let idx: Vec<i64> = samples.iter().map(|&s| s as i64).collect();
-        let idx = Tensor::f_from_slice(&idx)?.f_to_device(device)?;
-        let (pixels, labels) = self.data.train.gather(&idx)?;
-        let seed = self.rng.random::<u64>();
-        let mut x = self.engine().apply(&pixels, &chosen, seed)?;
-        if self.config.train.hflip {
-            let mask: Vec<bool> = (0..samples.len())
-                .map(|_| self.rng.random::<bool>())
-                .collect();
-            let mask = Tensor::f_from_slice(&mask)?
-                .f_view([-1, 1, 1, 1])?
-                .f_to_device(device)?;
-            x = x.f_flip([3])?.f_where_self(&mask, &x)?;
+        let owners: Vec<i64> = samples.iter().map(|&s| s as i64).collect();
+        let (x, labels) = self.variants(&self.data.train, &owners, &flips, &chosen, context)?;
+        if let Some(observer) = self.observer.borrow_mut().as_mut() {
+            observer.training(&x, &labels, self.model.as_ref());
         }
-        let x = self.data.normalizer.apply(&x)?;
         let (value, ok) = self.backward_on(&x, &labels)?;
         Ok((value, ok, total as u64))
     }
@@ -230,32 +244,39 @@ impl Session {
         Ok((value, ok))
     }
 
-    /// Per-candidate loss and correctness of the images `owners[i]` under chromosome i, in
-    /// no-grad passes of [`super::forward_pass_size`] candidates, batch-norm in eval mode.
+    /// Per-candidate fitness, correctness and predicted class of the training images
+    /// `owners[i]`, mirrored where `flips[i]`, under chromosome i in `context` (see
+    /// [`Session::variants`]), in no-grad passes of [`super::forward_pass_size`] candidates,
+    /// batch-norm in eval mode.
     pub fn score(
         &self,
         owners: &[i64],
+        flips: &[bool],
         chromosomes: &[f64],
-    ) -> anyhow::Result<(Vec<f32>, Vec<bool>)> {
+        context: u64,
+    ) -> anyhow::Result<Scored> {
         let _guard = tch::no_grad_guard();
         let genes = self.engine().genes();
-        let mut fitness = Vec::with_capacity(owners.len());
-        let mut correct = Vec::with_capacity(owners.len());
+        let mut out = Scored::default();
         let pass = super::forward_pass_size(self.device);
         for (c, part) in owners.chunks(pass).enumerate() {
             let genes_part = &chromosomes[c * pass * genes..][..part.len() * genes];
-            let (x, labels) = self.variants(&self.data.train, part, genes_part)?;
-            let (f, ok) = self.score_pass(&x, &labels)?;
-            fitness.extend(f);
-            correct.extend(ok);
+            let flips_part = flips.get(c * pass..c * pass + part.len()).unwrap_or(&[]);
+            let (x, labels) =
+                self.variants(&self.data.train, part, flips_part, genes_part, context)?;
+            let pass = self.score_pass(&x, &labels)?;
+            out.fitness.extend(pass.fitness);
+            out.correct.extend(pass.correct);
+            out.predicted.extend(pass.predicted);
         }
-        Ok((fitness, correct))
+        Ok(out)
     }
 
     /// One no-grad forward pass over the normalised batch `x` in evaluation mode: each image's
-    /// fitness (the strategy's loss) and whether it is classified correctly. Its shape changes
-    /// from batch to batch, so cuDNN does not tune it ([`super::untuned`]).
-    pub fn score_pass(&self, x: &Tensor, labels: &Tensor) -> anyhow::Result<(Vec<f32>, Vec<bool>)> {
+    /// fitness (the strategy's loss), whether it is classified correctly and its predicted
+    /// class. Its shape changes from batch to batch, so cuDNN does not tune it
+    /// ([`super::untuned`]).
+    pub fn score_pass(&self, x: &Tensor, labels: &Tensor) -> anyhow::Result<Scored> {
         let _guard = tch::no_grad_guard();
         let logits = super::untuned(self.device, || {
             super::precision::bf16(self.bf16(), self.device, || self.model.forward_t(x, false))
@@ -264,10 +285,29 @@ impl Session {
         let loss = super::fitness::per_sample(self.fitness, &logits, labels)?;
         let fitness =
             Vec::<f32>::try_from(loss.f_to_kind(Kind::Float)?.f_to_device(tch::Device::Cpu)?)?;
-        let ok = logits.f_argmax(-1, false)?.f_eq_tensor(labels)?;
-        Ok((
+        let predicted = logits.f_argmax(-1, false)?;
+        let correct = predicted.f_eq_tensor(labels)?;
+        if let Some(observer) = self.observer.borrow_mut().as_mut() {
+            observer.scored(x, &logits, &fitness);
+        }
+        Ok(Scored {
             fitness,
-            Vec::<bool>::try_from(ok.f_to_device(tch::Device::Cpu)?)?,
-        ))
+            correct: Vec::<bool>::try_from(correct.f_to_device(tch::Device::Cpu)?)?,
+            predicted: Vec::<i64>::try_from(predicted.f_to_device(tch::Device::Cpu)?)?
+                .into_iter()
+                .map(|p| p as u32)
+                .collect(),
+        })
     }
+}
+
+/// What scoring found per candidate, in candidate order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scored {
+    /// The strategy's fitness (loss; higher is worse for the model).
+    pub fitness: Vec<f32>,
+    /// Whether the model classified the candidate correctly.
+    pub correct: Vec<bool>,
+    /// The class the model predicted.
+    pub predicted: Vec<u32>,
 }

@@ -1,10 +1,11 @@
-//! Per-candidate fitness (SENSEI.md §4): how badly the model does on each scored image. The
+//! Per-candidate fitness: how badly the model does on each scored image. The
 //! strategy picks the formula ([`Fitness`]); the host computes it on the scoring pass's logits.
 use fuzzaug_sdk::Fitness;
 use tch::{Kind, Tensor};
 
-/// Clip of the softmax in `bce-sum`, as in the reference implementation.
-const BCE_CLIP: f64 = 1e-7;
+/// Clip of the softmax in `bce-sum`: the reference clips its float64 probabilities to
+/// [1e-8, 1 − 1e-8]. In f32, 1 − 1e-8 rounds to 1 and log(1 − p) would be −inf, hence float64.
+const BCE_CLIP: f64 = 1e-8;
 
 /// Fitness per row of `logits` (fp32, `[n, classes]`) against `labels` (`[n]`, int64).
 pub fn per_sample(
@@ -19,9 +20,10 @@ pub fn per_sample(
         Fitness::BceSum => {
             let classes = logits.size().last().copied().unwrap_or(1);
             let p = logits
-                .f_softmax(-1, Kind::Float)?
+                .f_to_kind(Kind::Double)?
+                .f_softmax(-1, Kind::Double)?
                 .f_clamp(BCE_CLIP, 1.0 - BCE_CLIP)?;
-            let y = labels.f_one_hot(classes)?.f_to_kind(Kind::Float)?;
+            let y = labels.f_one_hot(classes)?.f_to_kind(Kind::Double)?;
             // −Σ_c [y log p + (1 − y) log(1 − p)]
             let pos = y.f_mul(&p.f_log()?)?;
             let neg = y
@@ -29,8 +31,9 @@ pub fn per_sample(
                 .f_add_scalar(1.0)?
                 .f_mul(&p.f_neg()?.f_add_scalar(1.0)?.f_log()?)?;
             pos.f_add(&neg)?
-                .f_sum_dim_intlist([-1i64].as_slice(), false, Kind::Float)?
-                .f_neg()
+                .f_sum_dim_intlist([-1i64].as_slice(), false, Kind::Double)?
+                .f_neg()?
+                .f_to_kind(Kind::Float)
         }
     }
 }
@@ -88,10 +91,10 @@ mod tests {
         let l = Tensor::from_slice(&[100.0f32, -100.0]).view([1, 2]);
         let y = Tensor::from_slice(&[1i64]);
         let got = Vec::<f32>::try_from(per_sample(Fitness::BceSum, &l, &y).unwrap()).unwrap();
-        // Both terms hit the clip (1 − 1e-7 rounds to 1 − 1.19e-7 in f32).
-        let cap = -2.0 * (BCE_CLIP as f32).ln();
+        // Both terms hit the clip, exactly as in float64: −2 ln(1e-8) (minus ~1e-8).
+        let cap = (-2.0 * BCE_CLIP.ln()) as f32;
         assert!(
-            got[0].is_finite() && (got[0] - cap).abs() < 0.5,
+            got[0].is_finite() && (got[0] - cap).abs() < 1e-4,
             "{} vs {cap}",
             got[0]
         );

@@ -3,13 +3,15 @@
 mod epoch;
 pub mod evaluate;
 pub mod fitness;
+mod observer;
 pub mod optim;
 pub mod precision;
 pub mod robust;
 pub mod schedule;
 
-pub use epoch::{EpochStats, NonFinite, Stopped};
+pub use epoch::{EpochStats, NonFinite, Scored, Stopped};
 pub use evaluate::{evaluate, Accuracy};
+pub use observer::Observer;
 pub use robust::Robust;
 
 use crate::{
@@ -102,6 +104,12 @@ pub struct Session {
     pub device: Device,
     /// The fitness the strategy asked for.
     pub fitness: fuzzaug_sdk::Fitness,
+    /// Whether training images are mirrored (the config's `hflip`, else the dataset's answer).
+    pub hflip: bool,
+    /// The training labels on the host, for the strategy's [`fuzzaug_sdk::Scores`].
+    pub train_labels: Vec<u32>,
+    /// Sees every batch fed to the model (tests, debugging); none in a normal run.
+    pub observer: std::cell::RefCell<Option<Box<dyn Observer>>>,
 }
 
 impl Session {
@@ -130,8 +138,14 @@ impl Session {
             // Lets cuDNN time its algorithms once per input shape and keep the fastest.
             tch::Cuda::cudnn_set_benchmark(true);
         }
-        let optimizer = optim::Optimizer::new(&config.train.optimizer, &vs);
+        let optimizer =
+            optim::Optimizer::new(&config.train.optimizer, &vs, config.train.weight_decay_on);
         let fitness = parts.strategy.fitness()?;
+        let hflip = config.train.hflip_for(info.mirror_preserves_labels);
+        let train_labels = Vec::<i64>::try_from(data.train.labels.f_to_device(Device::Cpu)?)?
+            .into_iter()
+            .map(|l| l as u32)
+            .collect();
         Ok(Self {
             config: config.clone(),
             parts,
@@ -142,6 +156,9 @@ impl Session {
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             device,
             fitness,
+            hflip,
+            train_labels,
+            observer: std::cell::RefCell::new(None),
         })
     }
 
@@ -152,22 +169,49 @@ impl Session {
             self.parts.dataset_info.height,
             self.parts.dataset_info.width,
         )
+        .with_clamp(self.config.train.photometric_clamp)
     }
 
     /// The model's normalised inputs and the labels for images `owners[i]` of `split`, each
-    /// under chromosome i: the batch every no-grad pass (scoring, robust evaluation) feeds.
+    /// mirrored where `flips[i]` (no flips when `flips` is empty), then under chromosome i with
+    /// the tensor-kind seed of (`context`, owner, chromosome). The one builder of every batch the
+    /// model sees (scoring, training, robust evaluation): a variant is a pure function of
+    /// (image, flip, chromosome, context), whatever batch it is built in, so the image a sample
+    /// trains on is the one that was scored for its chosen chromosome.
     pub fn variants(
         &self,
         split: &crate::data::Images,
         owners: &[i64],
+        flips: &[bool],
         chromosomes: &[f64],
+        context: u64,
     ) -> anyhow::Result<(tch::Tensor, tch::Tensor)> {
         let idx = tch::Tensor::f_from_slice(owners)?.f_to_device(self.device)?;
-        let (pixels, labels) = split.gather(&idx)?;
+        let (mut pixels, labels) = split.gather(&idx)?;
+        if flips.iter().any(|&f| f) {
+            anyhow::ensure!(
+                flips.len() == owners.len(),
+                "{} flips for {} images",
+                flips.len(),
+                owners.len()
+            );
+            let mask = tch::Tensor::f_from_slice(flips)?
+                .f_view([-1, 1, 1, 1])?
+                .f_to_device(self.device)?;
+            pixels = pixels.f_flip([3])?.f_where_self(&mask, &pixels)?;
+        }
+        let engine = self.engine();
+        let seeds = crate::augment::seeds::variants(
+            self.config.seed,
+            context,
+            owners,
+            chromosomes,
+            engine.genes(),
+        );
         let x = self
             .data
             .normalizer
-            .apply(&self.engine().apply(&pixels, chromosomes, 0)?)?;
+            .apply(&engine.apply(&pixels, chromosomes, &seeds)?)?;
         Ok((x, labels))
     }
 

@@ -1,33 +1,50 @@
 //! SGD (momentum, Nesterov, L2 weight decay) and AdamW, written on tensors the host owns so
 //! that every buffer is saved in checkpoints and a resumed run continues bit for bit. The
 //! update rules are PyTorch's `torch.optim.SGD` and `torch.optim.AdamW`.
-use crate::config::OptimizerConfig;
+use crate::config::{OptimizerConfig, WeightDecayOn};
 use anyhow::{bail, Context};
 use std::collections::HashMap;
 use tch::{nn::VarStore, Tensor};
+
+/// Whether the variable `name` takes weight decay under `on`: every variable, or only the
+/// kernels of convolutions and linear layers (`…weight` with two or more dimensions; batch-norm
+/// weights and every bias are one-dimensional).
+fn decays(on: WeightDecayOn, name: &str, t: &Tensor) -> bool {
+    match on {
+        WeightDecayOn::All => true,
+        WeightDecayOn::Weights => name.ends_with("weight") && t.dim() >= 2,
+    }
+}
 
 /// An optimiser over the trainable variables of a var store.
 pub struct Optimizer {
     config: OptimizerConfig,
     /// (name, parameter), sorted by name.
     params: Vec<(String, Tensor)>,
+    /// Whether weight decay applies to `params[i]`.
+    decays: Vec<bool>,
     /// Per-parameter buffers by `kind/name` (`momentum`, `exp_avg`, `exp_avg_sq`).
     state: HashMap<String, Tensor>,
     steps: i64,
 }
 
 impl Optimizer {
-    /// An optimiser for every trainable variable of `vs`.
-    pub fn new(config: &OptimizerConfig, vs: &VarStore) -> Self {
+    /// An optimiser for every trainable variable of `vs`, decaying those `decay_on` names.
+    pub fn new(config: &OptimizerConfig, vs: &VarStore, decay_on: WeightDecayOn) -> Self {
         let mut params: Vec<(String, Tensor)> = vs
             .variables()
             .into_iter()
             .filter(|(_, t)| t.requires_grad())
             .collect();
         params.sort_by(|a, b| a.0.cmp(&b.0));
+        let decays = params
+            .iter()
+            .map(|(name, t)| decays(decay_on, name, t))
+            .collect();
         Self {
             config: config.clone(),
             params,
+            decays,
             state: HashMap::new(),
             steps: 0,
         }
@@ -51,7 +68,7 @@ impl Optimizer {
     pub fn step(&mut self, lr: f64) -> anyhow::Result<()> {
         let _guard = tch::no_grad_guard();
         self.steps += 1;
-        for (name, p) in &mut self.params {
+        for ((name, p), &decays) in self.params.iter_mut().zip(&self.decays) {
             let g = p.grad();
             if !g.defined() {
                 continue;
@@ -63,6 +80,7 @@ impl Optimizer {
                     weight_decay,
                     ..
                 } => {
+                    let weight_decay = if decays { weight_decay } else { 0.0 };
                     let mut d = if weight_decay != 0.0 {
                         g.f_add(&p.f_mul_scalar(weight_decay)?)?
                     } else {
@@ -95,7 +113,9 @@ impl Optimizer {
                     eps,
                     ..
                 } => {
-                    let _ = p.f_mul_scalar_(1.0 - lr * weight_decay)?;
+                    if decays {
+                        let _ = p.f_mul_scalar_(1.0 - lr * weight_decay)?;
+                    }
                     let m = self
                         .state
                         .entry(format!("exp_avg/{name}"))
@@ -164,7 +184,7 @@ mod tests {
             "p",
             &Tensor::from_slice(&[1.0f64, -2.0]).to_kind(Kind::Float),
         );
-        let mut opt = Optimizer::new(&config, &vs);
+        let mut opt = Optimizer::new(&config, &vs, WeightDecayOn::All);
         for _ in 0..steps {
             opt.zero_grad();
             (&p * &p).sum(Kind::Float).backward();
@@ -221,6 +241,44 @@ mod tests {
     }
 
     #[test]
+    fn weight_decay_on_weights_spares_biases_and_batch_norm() {
+        // With no gradient but decay (loss 0·Σp), SGD moves a decayed p by −lr·wd·p only.
+        let vs = VarStore::new(Device::Cpu);
+        let root = vs.root();
+        let kernel = (&root / "conv").var("weight", &[2, 2], nn::Init::Const(1.0));
+        let bn = (&root / "bn").var("weight", &[2], nn::Init::Const(1.0));
+        let bias = (&root / "conv").var("bias", &[2], nn::Init::Const(1.0));
+        let cfg = OptimizerConfig::Sgd {
+            lr: 0.5,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.1,
+        };
+        for (on, expected) in [
+            (WeightDecayOn::All, [0.95, 0.95, 0.95]),
+            (WeightDecayOn::Weights, [0.95, 1.0, 1.0]),
+        ] {
+            for t in [&kernel, &bn, &bias] {
+                tch::no_grad(|| {
+                    let _ = t.shallow_clone().fill_(1.0);
+                });
+            }
+            let mut opt = Optimizer::new(&cfg, &vs, on);
+            opt.zero_grad();
+            ((&kernel.sum(Kind::Float) + bn.sum(Kind::Float) + bias.sum(Kind::Float)) * 0.0)
+                .backward();
+            opt.step(0.5).unwrap();
+            let got: Vec<f64> = [&kernel, &bn, &bias]
+                .iter()
+                .map(|t| t.mean(Kind::Double).double_value(&[]))
+                .collect();
+            for (g, e) in got.iter().zip(expected) {
+                assert!((g - e).abs() < 1e-6, "{on:?}: {got:?} vs {expected:?}");
+            }
+        }
+    }
+
+    #[test]
     fn state_round_trips() {
         let vs = VarStore::new(Device::Cpu);
         let p = vs.root().var("w", &[3], nn::Init::Const(1.0));
@@ -230,11 +288,11 @@ mod tests {
             nesterov: false,
             weight_decay: 0.0,
         };
-        let mut a = Optimizer::new(&cfg, &vs);
+        let mut a = Optimizer::new(&cfg, &vs, WeightDecayOn::All);
         (&p * 2.0).sum(Kind::Float).backward();
         a.step(0.1).unwrap();
         let saved: HashMap<String, Tensor> = a.state_tensors().into_iter().collect();
-        let mut b = Optimizer::new(&cfg, &vs);
+        let mut b = Optimizer::new(&cfg, &vs, WeightDecayOn::All);
         b.load_state(&saved).unwrap();
         assert_eq!(b.steps, 1);
         assert_eq!(b.state.len(), 1);

@@ -1,4 +1,4 @@
-//! Robust accuracy (SENSEI.md §5): every test image under every combination of {lo, identity,
+//! Robust accuracy: every test image under every combination of {lo, identity,
 //! hi} of each gene (3^G chromosomes); an image counts only if all are classified correctly.
 //! Also the mean per-image grid accuracy and the accuracy under one random chromosome per
 //! image. Runs as large batched no-grad passes, batch-norm in eval mode.
@@ -106,7 +106,13 @@ impl Session {
 
     /// Whether test image `owners[i]` under chromosome i is classified correctly (bool tensor).
     fn classify(&self, owners: &[i64], chromosomes: &[f64]) -> anyhow::Result<Tensor> {
-        let (x, labels) = self.variants(&self.data.test, owners, chromosomes)?;
+        let (x, labels) = self.variants(
+            &self.data.test,
+            owners,
+            &[],
+            chromosomes,
+            crate::augment::seeds::EVALUATION,
+        )?;
         Ok(self
             .model
             .forward_t(&x, false)

@@ -35,7 +35,8 @@ impl Strategy for Random {
         Ok(crate::space::no_candidates(samples.len()))
     }
 
-    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+    fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError> {
+        let fitness = scores.fitness;
         crate::space::expect_no_scores("random", fitness)?;
         self.history.record(&self.chosen);
         Ok(std::mem::take(&mut self.chosen))

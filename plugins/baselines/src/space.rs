@@ -48,6 +48,17 @@ pub fn identities(genes: &[GeneSpec], n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Scores of candidates without classes, for the unit tests of strategies that ignore them.
+#[cfg(test)]
+pub fn test_scores<'a>(fitness: &'a [f32], correct: &'a [bool]) -> fuzzaug_sdk::Scores<'a> {
+    fuzzaug_sdk::Scores {
+        fitness,
+        correct,
+        predicted: &[],
+        labels: &[],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,8 @@ impl Strategy for Standard {
         Ok(crate::space::no_candidates(samples.len()))
     }
 
-    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+    fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError> {
+        let fitness = scores.fitness;
         crate::space::expect_no_scores("standard", fitness)?;
         Ok(self.identities(self.batch))
     }
@@ -80,7 +81,7 @@ mod tests {
         assert_eq!(p.counts.as_slice(), &[0, 0, 0]);
         assert!(p.genes.is_empty());
         assert_eq!(
-            s.select(&[], &[]).unwrap(),
+            s.select(&crate::space::test_scores(&[], &[])).unwrap(),
             vec![0.0, 1.0, 0.0, 1.0, 0.0, 1.0]
         );
         assert_eq!(s.incumbents(&[1]).unwrap(), vec![0.0, 1.0]);
@@ -91,7 +92,9 @@ mod tests {
         let mut s = Standard::new(&setup());
         s.propose(&[1]).unwrap();
         assert_eq!(
-            s.select(&[0.5], &[true]).unwrap_err().message,
+            s.select(&crate::space::test_scores(&[0.5], &[true]))
+                .unwrap_err()
+                .message,
             "`standard` proposes no candidates, but got 1 scores"
         );
         assert!(s.save_state().unwrap().is_empty());

@@ -45,7 +45,8 @@ impl Strategy for WorstOfK {
         })
     }
 
-    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+    fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError> {
+        let fitness = scores.fitness;
         let (k, g) = (self.k, self.genes.len());
         if fitness.len() != self.batch * k {
             return Err(PluginError::new(format!(
@@ -133,7 +134,10 @@ mod tests {
         assert_eq!(p.counts.as_slice(), &[3, 3]);
         assert_eq!(p.genes.len(), 2 * 3 * 2);
         let chosen = s
-            .select(&[0.1, 0.9, 0.2, 0.5, f32::NAN, 0.4], &[true; 6])
+            .select(&crate::space::test_scores(
+                &[0.1, 0.9, 0.2, 0.5, f32::NAN, 0.4],
+                &[true; 6],
+            ))
             .unwrap();
         assert_eq!(
             &chosen[..2],
@@ -156,7 +160,9 @@ mod tests {
         let mut s = WorstOfK::new(&setup(), 10, 1);
         s.propose(&[1]).unwrap();
         assert_eq!(
-            s.select(&[0.5], &[true]).unwrap_err().message,
+            s.select(&crate::space::test_scores(&[0.5], &[true]))
+                .unwrap_err()
+                .message,
             "`w10` proposed 10 candidates but got 1 scores"
         );
     }

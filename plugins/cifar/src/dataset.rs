@@ -256,6 +256,8 @@ impl Dataset for Cifar {
             std: RVec::from(self.std.to_vec()),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
+            // Natural photographs: a mirrored cat is a cat.
+            mirror_preserves_labels: true,
         })
     }
 

@@ -38,6 +38,12 @@ pub fn params() -> Vec<Param> {
             "[]",
             "per-channel standard deviation on the 0..1 scale; measured when unset",
         ),
+        Param::optional(
+            "mirror_preserves_labels",
+            ParamType::Bool,
+            "false",
+            "whether a horizontally mirrored image keeps its class (true for natural photos; false for signs, text, digits); the default of `[train] hflip`",
+        ),
     ]
 }
 
@@ -54,6 +60,8 @@ pub struct ImageFolderConfig {
     pub mean: Option<Vec<f32>>,
     /// The user's per-channel standard deviation, or `None` to measure it.
     pub std: Option<Vec<f32>>,
+    /// Whether a horizontal mirror keeps every image's class.
+    pub mirror_preserves_labels: bool,
 }
 
 impl ImageFolderConfig {
@@ -88,6 +96,7 @@ impl ImageFolderConfig {
             channels,
             mean,
             std,
+            mirror_preserves_labels: settings.value("mirror_preserves_labels")?,
         })
     }
 }
@@ -149,7 +158,13 @@ mod tests {
                 channels: 3,
                 mean: None,
                 std: None,
+                mirror_preserves_labels: false,
             }
+        );
+        assert!(
+            parse("path = \"x\"\nmirror_preserves_labels = true")
+                .unwrap()
+                .mirror_preserves_labels
         );
         let c = parse("path = \"/abs/x\"\nsize = 8\nchannels = 1\nmean = [0]\nstd = [1]").unwrap();
         assert_eq!(c.path, PathBuf::from("/abs/x"));

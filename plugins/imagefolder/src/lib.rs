@@ -111,6 +111,7 @@ impl Dataset for ImageFolder {
             std: RVec::from(self.std.clone()),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
+            mirror_preserves_labels: self.config.mirror_preserves_labels,
         })
     }
 

@@ -98,6 +98,9 @@ fn reads_classes_labels_and_pixels() {
     assert_eq!(classes, ["arrow", "circle", "square"]);
     assert_eq!((info.channels, info.height, info.width), (3, 8, 8));
     assert_eq!((info.train_len, info.test_len), (6, 2));
+    assert!(!info.mirror_preserves_labels, "off unless the user says so");
+    let flips = open(dir.path(), "size = 8\nmirror_preserves_labels = true").unwrap();
+    assert!(flips.info().unwrap().mirror_preserves_labels);
     assert_eq!(info.image_bytes(), 192);
 
     let train = d.read(Split::Train, 0, 6).unwrap();
@@ -455,5 +458,5 @@ fn one_component_is_exported() {
     assert_eq!(list.len(), 1);
     let info = list[0].info();
     assert_eq!(info.name.as_str(), "imagefolder");
-    assert_eq!(info.params.len(), 5);
+    assert_eq!(info.params.len(), 6);
 }

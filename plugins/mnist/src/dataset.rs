@@ -198,6 +198,9 @@ impl Dataset for Mnist {
             std: RVec::from(vec![v.std; self.channels]),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
+            // A mirrored digit is not a natural variant of it (and 2/5-like pairs swap); the
+            // standard protocol for both sets trains without flips.
+            mirror_preserves_labels: false,
         })
     }
 

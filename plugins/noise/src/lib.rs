@@ -3,11 +3,15 @@
 //! copied across the boundary.
 //!
 //! - `gaussian_noise`: adds N(0, v²) noise per pixel, v on the 0..255 scale, in place, then
-//!   clamps to 0..255. The noise comes from libtorch's generator seeded with the host's seed,
-//!   so a run is reproducible.
+//!   clamps to 0..255. Image i's noise is drawn from its own stream seeded by `seeds[i]`, so an
+//!   image gets the same noise whatever batch it is in and on whatever device (the host relies on
+//!   that to train on exactly the image it scored), and libtorch's global generator, which the
+//!   host seeds for dropout and initialisation, is never touched.
 //! - `gaussian_blur`: a separable Gaussian blur of standard deviation v pixels (reflect padding);
 //!   v = 0 leaves an image unchanged.
 use fuzzaug_sdk::{prelude::*, tch};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tch::{Kind, Tensor};
 
 fn torch(e: tch::TchError) -> PluginError {
@@ -44,8 +48,59 @@ fn per_image(
         .map_err(torch)
 }
 
+/// One seed per image, or an error naming the gene.
+fn check_seeds(seeds: &[u64], values: &[f64], gene: &str) -> Result<(), PluginError> {
+    if seeds.len() == values.len() {
+        Ok(())
+    } else {
+        Err(PluginError::new(format!(
+            "{gene}: {} seeds for {} images",
+            seeds.len(),
+            values.len()
+        )))
+    }
+}
+
 /// Gaussian pixel noise, in place.
 pub struct GaussianNoise;
+
+impl GaussianNoise {
+    /// `len` standard normal values from `seed`'s own stream (Box–Muller on ChaCha8).
+    fn standard_normal(seed: u64, len: usize) -> Vec<f32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut out = Vec::with_capacity(len + 1);
+        while out.len() < len {
+            // u1 in (0, 1] keeps the logarithm finite.
+            let u1 = 1.0 - rng.random::<f64>();
+            let u2 = rng.random::<f64>();
+            let r = (-2.0 * u1.ln()).sqrt();
+            let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+            out.push((r * c) as f32);
+            out.push((r * s) as f32);
+        }
+        out.truncate(len);
+        out
+    }
+
+    /// N×C×H×W standard normal noise on `like`'s device: image i's from `seeds[i]`; images whose
+    /// value is 0 get none drawn (they are left unchanged anyway).
+    fn noise(like: &Tensor, values: &[f64], seeds: &[u64]) -> Result<Tensor, PluginError> {
+        let size = like.size();
+        let per_image: usize = size.iter().skip(1).map(|&d| d as usize).product();
+        let mut all = Vec::with_capacity(per_image * values.len());
+        for (&v, &seed) in values.iter().zip(seeds) {
+            if v == 0.0 {
+                all.resize(all.len() + per_image, 0.0);
+            } else {
+                all.extend(Self::standard_normal(seed, per_image));
+            }
+        }
+        Tensor::f_from_slice(&all)
+            .and_then(|t| t.f_view(size.as_slice()))
+            .and_then(|t| t.f_to_device(like.device()))
+            .map_err(torch)
+    }
+}
 
 const NOISE_LIMITS: [f64; 2] = [0.0, 128.0];
 const BLUR_LIMITS: [f64; 2] = [0.0, 8.0];
@@ -71,14 +126,13 @@ impl Transform for GaussianNoise {
         &self,
         images: TensorHandle,
         values: &[f64],
-        seed: u64,
+        seeds: &[u64],
     ) -> Result<TensorHandle, PluginError> {
         let mut x = images.into_tensor();
         let sigma = per_image(values, &x, "gaussian_noise", NOISE_LIMITS)?;
-        tch::manual_seed(seed as i64);
-        let noise = x
-            .f_randn_like()
-            .and_then(|n| n.f_mul(&sigma))
+        check_seeds(seeds, values, "gaussian_noise")?;
+        let noise = Self::noise(&x, values, seeds)?
+            .f_mul(&sigma)
             .map_err(torch)?;
         // In place: the host's tensor keeps its storage.
         let _ = x
@@ -129,10 +183,11 @@ impl Transform for GaussianBlur {
         &self,
         images: TensorHandle,
         values: &[f64],
-        _seed: u64,
+        seeds: &[u64],
     ) -> Result<TensorHandle, PluginError> {
         let x = images.into_tensor();
         let sigma = per_image(values, &x, "gaussian_blur", BLUR_LIMITS)?;
+        check_seeds(seeds, values, "gaussian_blur")?;
         let max = values.iter().copied().fold(0.0f64, f64::max);
         if max == 0.0 {
             return Ok(TensorHandle::from_tensor(x));
@@ -202,7 +257,7 @@ mod tests {
             .apply(
                 TensorHandle::from_tensor(x.shallow_clone()),
                 &[0.0, 20.0],
-                7,
+                &[7, 8],
             )
             .unwrap()
             .into_tensor();
@@ -221,7 +276,7 @@ mod tests {
                     (Kind::Float, Device::Cpu),
                 )),
                 &[0.0, 20.0],
-                7,
+                &[7, 8],
             )
             .unwrap()
             .into_tensor();
@@ -235,7 +290,7 @@ mod tests {
     fn blur_keeps_constants_spreads_a_dot_and_zero_is_identity() {
         let c = Tensor::full([1, 3, 8, 8], 100.0, (Kind::Float, Device::Cpu));
         let out = GaussianBlur
-            .apply(TensorHandle::from_tensor(c), &[1.0], 0)
+            .apply(TensorHandle::from_tensor(c), &[1.0], &[0])
             .unwrap()
             .into_tensor();
         assert!(f64::try_from((out - 100.0).abs().max()).unwrap() < 1e-3);
@@ -243,7 +298,7 @@ mod tests {
         let _ = dot.get(0).get(0).get(4).get(4).fill_(100.0);
         let _ = dot.get(1).get(0).get(4).get(4).fill_(100.0);
         let out = GaussianBlur
-            .apply(TensorHandle::from_tensor(dot), &[1.0, 0.0], 0)
+            .apply(TensorHandle::from_tensor(dot), &[1.0, 0.0], &[0, 1])
             .unwrap()
             .into_tensor();
         assert!(out.double_value(&[0, 0, 4, 4]) < 50.0 && out.double_value(&[0, 0, 4, 5]) > 5.0);
@@ -262,14 +317,65 @@ mod tests {
     fn bad_values_are_refused() {
         let x = Tensor::zeros([1, 1, 4, 4], (Kind::Float, Device::Cpu));
         let e = GaussianNoise
-            .apply(TensorHandle::from_tensor(x.shallow_clone()), &[1.0, 2.0], 0)
+            .apply(
+                TensorHandle::from_tensor(x.shallow_clone()),
+                &[1.0, 2.0],
+                &[0, 1],
+            )
             .err()
             .unwrap();
         assert_eq!(e.message, "gaussian_noise: 2 values for 1 images");
         let e = GaussianBlur
-            .apply(TensorHandle::from_tensor(x), &[-1.0], 0)
+            .apply(TensorHandle::from_tensor(x.shallow_clone()), &[-1.0], &[0])
             .err()
             .unwrap();
         assert_eq!(e.message, "gaussian_blur: value -1 is outside [0, 8]");
+        let e = GaussianNoise
+            .apply(TensorHandle::from_tensor(x), &[1.0], &[0, 1])
+            .err()
+            .unwrap();
+        assert_eq!(e.message, "gaussian_noise: 2 seeds for 1 images");
+    }
+
+    fn noisy(images: &Tensor, values: &[f64], seeds: &[u64]) -> Tensor {
+        GaussianNoise
+            .apply(TensorHandle::from_tensor(images.copy()), values, seeds)
+            .unwrap()
+            .into_tensor()
+    }
+
+    #[test]
+    fn an_image_gets_its_own_seed_s_noise_in_any_batch() {
+        let x = Tensor::full([3, 2, 5, 5], 100.0, (Kind::Float, Device::Cpu));
+        let batch = noisy(&x, &[4.0, 4.0, 4.0], &[11, 12, 13]);
+        // Image 1 alone, then first in another batch: the same pixels, bit for bit.
+        let alone = noisy(&x.narrow(0, 1, 1), &[4.0], &[12]);
+        let other = noisy(&x.narrow(0, 0, 2), &[4.0, 2.0], &[12, 99]);
+        assert!(alone.get(0).equal(&batch.get(1)));
+        assert!(other.get(0).equal(&batch.get(1)));
+        assert!(
+            !batch.get(0).equal(&batch.get(1)),
+            "other seeds, other noise"
+        );
+        // The noise has the asked-for spread.
+        let big = Tensor::full([1, 3, 64, 64], 128.0, (Kind::Float, Device::Cpu));
+        let std = (noisy(&big, &[10.0], &[5]) - 128.0)
+            .std(true)
+            .double_value(&[]);
+        assert!((std - 10.0).abs() < 0.3, "std {std}");
+    }
+
+    #[test]
+    fn libtorch_s_global_generator_is_left_alone() {
+        tch::manual_seed(42);
+        let expected = Tensor::randn([8], (Kind::Float, Device::Cpu));
+        tch::manual_seed(42);
+        let x = Tensor::full([2, 1, 4, 4], 100.0, (Kind::Float, Device::Cpu));
+        let _ = noisy(&x, &[3.0, 3.0], &[1, 2]);
+        let after = Tensor::randn([8], (Kind::Float, Device::Cpu));
+        assert!(
+            after.equal(&expected),
+            "the plugin drew from or reseeded the global generator"
+        );
     }
 }

@@ -14,8 +14,11 @@ pub struct Config {
     pub mutation_rate: f64,
     /// Survivor selection.
     pub rule: Rule,
-    /// Selective augmentation threshold; `None` when off.
+    /// Selective augmentation threshold; `None` when off (the default: plain SENSEI).
     pub threshold: Option<f64>,
+    /// Per epoch, the most training images chosen from one (true class, predicted class) pair
+    /// of a misclassified candidate; `None` when off (`class_pair_cap = 0`, the default).
+    pub class_pair_cap: Option<u64>,
     /// What the host computes as each candidate's loss.
     pub fitness: Fitness,
 }
@@ -56,14 +59,20 @@ pub fn params(default_selection: &str) -> Vec<Param> {
         Param::optional(
             "selective.enabled",
             ParamType::Bool,
-            "true",
-            "selective augmentation: a sample whose top loss is below the threshold trains on it unchanged",
+            "false",
+            "selective augmentation (SENSEI-SA): a sample whose top chromosome's last loss is below the threshold trains on that chromosome without a new generation; false = plain SENSEI, as published",
         ),
         Param::optional(
             "selective.threshold",
             ParamType::Float,
             "1e-3",
             "selective augmentation threshold on the top chromosome's last loss (> 0)",
+        ),
+        Param::optional(
+            "class_pair_cap",
+            ParamType::Integer,
+            "0",
+            "per epoch, at most this many training images chosen from one (true class, predicted class) pair of a misclassified candidate; a sample whose pick lies in a full pair trains on its highest-fitness candidate in an open pair (correctly classified ones are always open), else on the unperturbed image; 0 = off",
         ),
     ]
 }
@@ -132,11 +141,20 @@ impl Config {
         }
         let enabled: bool = settings.value("selective.enabled")?;
 
+        let cap: i64 = settings.value("class_pair_cap")?;
+        if cap < 0 {
+            return Err(PluginError::config(
+                "class_pair_cap",
+                format!("`class_pair_cap` must be 0 (off) or at least 1, got {cap}"),
+            ));
+        }
+
         Ok(Self {
             population,
             mutation_rate,
             rule,
             threshold: enabled.then_some(threshold),
+            class_pair_cap: (cap > 0).then_some(cap as u64),
             fitness,
         })
     }
@@ -164,10 +182,15 @@ mod tests {
                 population: 10,
                 mutation_rate: 0.6,
                 rule: Rule::Elitism,
-                threshold: Some(1e-3),
+                threshold: None,
+                class_pair_cap: None,
                 fitness: Fitness::CrossEntropy,
             }
         );
+        let c = parse("selective.enabled = true\nclass_pair_cap = 0", "elitism").unwrap();
+        assert_eq!((c.threshold, c.class_pair_cap), (Some(1e-3), None));
+        let c = parse("class_pair_cap = 3", "elitism").unwrap();
+        assert_eq!(c.class_pair_cap, Some(3));
         assert_eq!(parse("", "roulette").unwrap().rule, Rule::Roulette);
         assert_eq!(parse("", "tournament").unwrap().rule, Rule::Tournament(5));
         let c = parse(
@@ -237,6 +260,20 @@ mod tests {
             err("selective.threshold = -0.5").1,
             "`selective.threshold` must be a number above 0, got -0.5"
         );
+    }
+
+    #[test]
+    fn class_pair_cap_negative() {
+        assert_eq!(
+            err("class_pair_cap = -1"),
+            (
+                "class_pair_cap".into(),
+                "`class_pair_cap` must be 0 (off) or at least 1, got -1".into()
+            )
+        );
+        let (key, message) = err("class_pair_cap = 2.5");
+        assert_eq!(key, "class_pair_cap");
+        assert!(message.contains("integer"), "{message}");
     }
 
     #[test]

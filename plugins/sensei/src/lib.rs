@@ -1,4 +1,4 @@
-//! SENSEI augmentation strategies (SENSEI.md §3–4): a genetic search, per training sample, for the
+//! SENSEI augmentation strategies: a genetic search, per training sample, for the
 //! natural variant the model handles worst. Three components share one GA core and differ in
 //! survivor selection: `sensei` (elitism), `sensei-rw` (roulette wheel) and `sensei-t`
 //! (tournaments).

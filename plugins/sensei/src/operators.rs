@@ -15,20 +15,23 @@ pub fn genes_per_mutation(genes: &Genes) -> usize {
     genes.len().min(2)
 }
 
-/// One gene moved +step, −step or mirrored about the identity (1/3 each), clamped and snapped.
-/// A move that leaves the code unchanged (at a bound, or mirroring the identity) gives way to
-/// the other two moves in turn; `None` when no move changes the gene.
+/// One gene moved +step, −step or mirrored about the identity (2·identity − value), each move
+/// clamped to the range and snapped to the grid, drawn uniformly among the moves that change the
+/// gene's code: a move that changes nothing (at a bound, or mirroring the identity) is never
+/// drawn, and two moves that land on the same code still count as two. `None` when no move
+/// changes the gene.
 fn mutate_gene(gene: &Gene, code: f64, step: f64, rng: &mut impl Rng) -> Option<f64> {
     let value = gene.decode(code);
-    let first = rng.random_range(0..3);
-    (0..3)
-        .map(|k| match (first + k) % 3 {
-            0 => value + step,
-            1 => value - step,
-            _ => 2.0 * gene.spec.identity - value,
-        })
-        .map(|v| gene.encode(v))
-        .find(|&c| c != code)
+    let mut changing = [0.0; 3];
+    let mut n = 0;
+    for v in [value + step, value - step, 2.0 * gene.spec.identity - value] {
+        let c = gene.encode(v);
+        if c != code {
+            changing[n] = c;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| changing[rng.random_range(0..n)])
 }
 
 /// A copy of `parent` with [`genes_per_mutation`] distinct genes changed (fewer only when no
@@ -209,6 +212,141 @@ mod tests {
             let v = rot.decode(mutate_once(&genes, &parent, &mut rng)[0]);
             assert!([30.0, 22.0, -28.0].contains(&v), "{v}");
         }
+    }
+
+    /// Draws per situation in the χ² tests.
+    const DRAWS: u64 = 60_000;
+
+    /// χ² critical values at p = 0.001 for 1 and 2 degrees of freedom.
+    fn critical(df: usize) -> f64 {
+        match df {
+            1 => 10.83,
+            2 => 13.82,
+            _ => unreachable!("df {df}"),
+        }
+    }
+
+    /// Draws `mutate_gene` [`DRAWS`] times at `value`, classifies each child by the move that
+    /// produced it (+step, −step, mirror) and tests by χ² that the moves flagged in `changing`
+    /// are drawn equally often and the others never. Returns a line describing the outcome and
+    /// whether it passed.
+    fn move_frequencies(gene: &Gene, value: f64, changing: [bool; 3], seed: u64) -> (String, bool) {
+        let step = gene.spec.mutation_step;
+        let code = gene.encode(value);
+        assert_eq!(gene.decode(code), value, "the test point is on the grid");
+        let moves =
+            [value + step, value - step, 2.0 * gene.spec.identity - value].map(|v| gene.encode(v));
+        assert_eq!(
+            moves.map(|c| c != code),
+            changing,
+            "{} at {value}: the moves give codes {moves:?} from {code}",
+            gene.spec.name
+        );
+        for a in 0..3 {
+            for b in a + 1..3 {
+                if changing[a] && changing[b] {
+                    assert_ne!(moves[a], moves[b], "ambiguous test point {value}");
+                }
+            }
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut counts = [0u64; 3];
+        for _ in 0..DRAWS {
+            let child = mutate_gene(gene, code, step, &mut rng).expect("a move changes the gene");
+            // Unambiguous: the changing moves give distinct codes, the others the parent's.
+            let k = moves
+                .iter()
+                .position(|&c| c == child)
+                .unwrap_or_else(|| panic!("{child} is none of the moves {moves:?}"));
+            counts[k] += 1;
+        }
+        let open = changing.iter().filter(|&&c| c).count();
+        let expected = DRAWS as f64 / open as f64;
+        let chi2: f64 = (0..3)
+            .filter(|&i| changing[i])
+            .map(|i| (counts[i] as f64 - expected).powi(2) / expected)
+            .sum();
+        let df = open - 1;
+        let never = (0..3).all(|i| changing[i] || counts[i] == 0);
+        let pass = never && chi2 < critical(df);
+        let line = format!(
+            "{} at {value}: (+step, −step, mirror) = {counts:?}, expected {expected:.0} for each \
+             of {changing:?}; χ² = {chi2:.3} (df {df}, critical {} at p = 0.001) {}",
+            gene.spec.name,
+            critical(df),
+            if pass { "ok" } else { "FAIL" }
+        );
+        (line, pass)
+    }
+
+    #[test]
+    fn mutation_draws_each_changing_move_equally_often() {
+        let genes = Genes::new(&specs());
+        // Discrete rotation −30..30 (grid 1, identity 0, step 6); continuous zoom 0.9..1.1
+        // (identity 1, step 0.05). Which of (+step, −step, mirror) change the gene:
+        let (rot, zoom) = (&genes.0[0], &genes.0[2]);
+        let situations = [
+            (rot, 0.0, [true, true, false]), // identity: mirroring changes nothing
+            (rot, 30.0, [false, true, true]), // hi: +step clamps back to 30
+            (rot, -30.0, [true, false, true]), // lo: −step clamps back to −30
+            (rot, 10.0, [true, true, true]), // inside: 16, 4, −10
+            (zoom, 1.0, [true, true, false]), // identity
+            (zoom, 1.1, [false, true, true]), // hi
+            (zoom, 0.9, [true, false, true]), // lo
+            (zoom, 1.02, [true, true, true]), // inside: 1.07, 0.97, 0.98
+        ];
+        let mut report = Vec::new();
+        let mut pass = true;
+        for (i, &(gene, value, changing)) in situations.iter().enumerate() {
+            let (line, ok) = move_frequencies(gene, value, changing, 1000 + i as u64);
+            println!("{line}");
+            report.push(line);
+            pass &= ok;
+        }
+        assert!(pass, "moves not uniform:\n{}", report.join("\n"));
+    }
+
+    #[test]
+    fn mutation_is_uniform_over_moves_not_values() {
+        // At −3 with step 6: +step and the mirror both give 3, −step gives −9: 3 is drawn 2/3.
+        let genes = Genes::new(&specs()[..1]);
+        let rot = &genes.0[0];
+        let code = rot.encode(-3.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let mut three = 0u64;
+        for _ in 0..DRAWS {
+            let v = rot.decode(mutate_gene(rot, code, 6.0, &mut rng).unwrap());
+            assert!(v == 3.0 || v == -9.0, "{v}");
+            three += u64::from(v == 3.0);
+        }
+        let n = DRAWS as f64;
+        let observed = [three as f64, n - three as f64];
+        let chi2: f64 = observed
+            .iter()
+            .zip([2.0 * n / 3.0, n / 3.0])
+            .map(|(o, e)| (o - e).powi(2) / e)
+            .sum();
+        println!("rotation at -3, (3, −9) = {observed:?}, expected 2/3, 1/3; χ² = {chi2:.3}");
+        assert!(
+            chi2 < critical(1),
+            "(3, −9) = {observed:?}, expected 2/3 and 1/3 of {DRAWS}; χ² = {chi2:.3}"
+        );
+    }
+
+    #[test]
+    fn mutation_is_none_when_no_move_changes_the_gene() {
+        let spec = GeneSpec {
+            name: "g".into(),
+            lo: 1.0,
+            hi: 1.0,
+            identity: 1.0,
+            step: Some(1.0).into(),
+            mutation_step: 1.0,
+            low_loss_mutation_step: 1.0,
+        };
+        let genes = Genes::new(&[spec]);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        assert_eq!(mutate_gene(&genes.0[0], 0.0, 1.0, &mut rng), None);
     }
 
     #[test]

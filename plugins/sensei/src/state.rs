@@ -1,18 +1,33 @@
-//! Checkpoint bytes of the GA: every population with its losses, the epoch's counters and the
-//! random stream's position, in a versioned little-endian binary format:
+//! Checkpoint bytes of the GA: every population with its losses, the epoch's counters, the
+//! epoch's per-class-pair counts of `class_pair_cap` and the random stream's position, in a
+//! versioned little-endian binary format:
 //!
 //! ```text
 //! "FZSENSEI" | version u32 | genes u32 | population u32 | samples u64 | rng word pos u128
 //! | skipped u64 | chosen fitness sum f64 | chosen count u64 | |gene| sums f64 × genes
+//! | class_pair_capped u64                                                  (version 2)
 //! | populated samples u64 | per sample: index u64, members u32,
 //!   per member: scored u8 (0/1), loss f64, codes f64 × genes
+//! | class pairs u64 | per pair, ascending: true class u32, predicted class u32,
+//!   images chosen u64                                                      (version 2)
 //! ```
+//!
+//! Version 1 (written before `class_pair_cap` existed) lacks the two parts marked version 2; it
+//! still loads, with no image redirected and no pair counted so far this epoch, which is what a
+//! run of that plugin had.
 use crate::population::Member;
 use fuzzaug_sdk::PluginError;
+use std::collections::BTreeMap;
 
 const MAGIC: &[u8; 8] = b"FZSENSEI";
-/// The format this plugin writes and reads.
-pub const VERSION: u32 = 1;
+/// The format this plugin writes.
+pub const VERSION: u32 = 2;
+/// The oldest format it reads.
+const OLDEST: u32 = 1;
+
+/// Per-epoch training images chosen from misclassified candidates, by (true class, predicted
+/// class); counted only while `class_pair_cap` is on.
+pub type PairCounts = BTreeMap<(u32, u32), u64>;
 
 /// Per-epoch statistics so far.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +37,8 @@ pub struct Counters {
     pub chosen_n: u64,
     /// Σ |value − identity| of chosen chromosomes, per gene.
     pub gene_abs: Vec<f64>,
+    /// Samples `class_pair_cap` redirected to another chromosome.
+    pub capped: u64,
 }
 
 /// What must match between the saved state and the strategy loading it.
@@ -39,6 +56,8 @@ pub struct Snapshot {
     pub counters: Counters,
     /// (sample index, population), for every sample seen.
     pub populations: Vec<(u64, Vec<Member>)>,
+    /// This epoch's counts for `class_pair_cap`.
+    pub pairs: PairCounts,
 }
 
 /// The bytes of `snap`.
@@ -57,6 +76,7 @@ pub fn encode(shape: Shape, snap: &Snapshot) -> Vec<u8> {
     for v in &c.gene_abs {
         out.extend_from_slice(&v.to_le_bytes());
     }
+    out.extend_from_slice(&c.capped.to_le_bytes());
     out.extend_from_slice(&(snap.populations.len() as u64).to_le_bytes());
     for (sample, members) in &snap.populations {
         out.extend_from_slice(&sample.to_le_bytes());
@@ -68,6 +88,12 @@ pub fn encode(shape: Shape, snap: &Snapshot) -> Vec<u8> {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }
+    }
+    out.extend_from_slice(&(snap.pairs.len() as u64).to_le_bytes());
+    for (&(truth, predicted), &n) in &snap.pairs {
+        out.extend_from_slice(&truth.to_le_bytes());
+        out.extend_from_slice(&predicted.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
     }
     out
 }
@@ -123,10 +149,10 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
     }
     r.at = MAGIC.len();
     let version = r.u32("the header")?;
-    if version != VERSION {
+    if !(OLDEST..=VERSION).contains(&version) {
         return Err(r.fail(format!(
             "the checkpoint's SENSEI state has format version {version}; this plugin reads \
-             version {VERSION}"
+             versions {OLDEST} to {VERSION}"
         )));
     }
     let genes = r.u32("the header")? as usize;
@@ -150,9 +176,13 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
         chosen_sum: r.f64("the counters")?,
         chosen_n: r.u64("the counters")?,
         gene_abs: Vec::with_capacity(genes),
+        capped: 0,
     };
     for _ in 0..genes {
         counters.gene_abs.push(r.f64("the counters")?);
+    }
+    if version >= 2 {
+        counters.capped = r.u64("the counters")?;
     }
     let count = r.u64("the population count")?;
     let mut populations = Vec::new();
@@ -191,6 +221,26 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
         }
         populations.push((sample, members));
     }
+    let mut pairs = PairCounts::new();
+    if version >= 2 {
+        let count = r.u64("the class-pair count")?;
+        let mut last = None;
+        for _ in 0..count {
+            let truth = r.u32("a class pair")?;
+            let predicted = r.u32("a class pair")?;
+            let n = r.u64("a class pair")?;
+            let pair = (truth, predicted);
+            if truth == predicted || n == 0 || last.is_some_and(|l| l >= pair) {
+                return Err(r.fail(format!(
+                    "the checkpoint's SENSEI state is corrupt (class pair ({truth}, \
+                     {predicted}) with {n} images at byte {})",
+                    r.at - 16
+                )));
+            }
+            last = Some(pair);
+            pairs.insert(pair, n);
+        }
+    }
     if r.at != bytes.len() {
         return Err(r.fail(format!(
             "the checkpoint's SENSEI state has {} unexpected bytes at its end",
@@ -201,6 +251,7 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
         word_pos,
         counters,
         populations,
+        pairs,
     })
 }
 
@@ -222,6 +273,7 @@ mod tests {
                 chosen_sum: 2.5,
                 chosen_n: 7,
                 gene_abs: vec![1.0, 0.25],
+                capped: 3,
             },
             populations: vec![
                 (
@@ -245,6 +297,9 @@ mod tests {
                     }],
                 ),
             ],
+            pairs: [((0, 2), 5), ((1, 0), 1), ((1, 3), 2)]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -252,6 +307,53 @@ mod tests {
     fn round_trips() {
         let bytes = encode(SHAPE, &snapshot());
         assert_eq!(decode(&bytes, SHAPE, "sensei").unwrap(), snapshot());
+    }
+
+    /// The bytes version 1 wrote for `snap` (which must have no capped sample and no pair).
+    fn encode_v1(snap: &Snapshot) -> Vec<u8> {
+        assert_eq!((snap.counters.capped, snap.pairs.len()), (0, 0));
+        let mut bytes = encode(SHAPE, snap);
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        // After the header (8 + 4 + 4 + 4 + 8 + 16), the counters (8 + 8 + 8 + 8 × genes).
+        let capped = 44 + 24 + 8 * SHAPE.genes;
+        bytes.drain(capped..capped + 8);
+        bytes.truncate(bytes.len() - 8); // the pair count
+        bytes
+    }
+
+    #[test]
+    fn reads_version_1() {
+        let mut snap = snapshot();
+        snap.counters.capped = 0;
+        snap.pairs.clear();
+        let v1 = encode_v1(&snap);
+        assert_eq!(v1.len(), encode(SHAPE, &snap).len() - 16);
+        assert_eq!(decode(&v1, SHAPE, "sensei").unwrap(), snap);
+    }
+
+    #[test]
+    fn rejects_corrupt_class_pairs() {
+        let bytes = encode(SHAPE, &snapshot());
+        let pair = |k: usize| bytes.len() - 16 * (3 - k);
+        // A pair of equal classes.
+        let mut same = bytes.clone();
+        same[pair(0) + 4..pair(0) + 8].copy_from_slice(&0u32.to_le_bytes());
+        // Out of order: (1, 3) before (1, 0).
+        let mut order = bytes.clone();
+        order[pair(1) + 4..pair(1) + 8].copy_from_slice(&4u32.to_le_bytes());
+        // A pair with no image.
+        let mut empty = bytes.clone();
+        empty[pair(2) + 8..pair(2) + 16].copy_from_slice(&0u64.to_le_bytes());
+        for (corrupt, at) in [(same, pair(0)), (order, pair(2)), (empty, pair(2))] {
+            let e = decode(&corrupt, SHAPE, "sensei").unwrap_err();
+            assert!(
+                e.message
+                    .starts_with("`sensei`: the checkpoint's SENSEI state is corrupt")
+                    && e.message.ends_with(&format!("at byte {at})")),
+                "{}",
+                e.message
+            );
+        }
     }
 
     #[test]
@@ -280,12 +382,17 @@ mod tests {
             .unwrap_err()
             .message
             .contains("1 unexpected bytes"));
-        let mut v2 = bytes.clone();
-        v2[8] = 2;
-        assert!(decode(&v2, SHAPE, "sensei")
-            .unwrap_err()
-            .message
-            .contains("format version 2"));
+        for v in [0, 3] {
+            let mut other = bytes.clone();
+            other[8] = v;
+            assert_eq!(
+                decode(&other, SHAPE, "sensei").unwrap_err().message,
+                format!(
+                    "`sensei`: the checkpoint's SENSEI state has format version {v}; this plugin \
+                     reads versions 1 to 2"
+                )
+            );
+        }
         let other = Shape {
             population: 10,
             ..SHAPE

@@ -1,11 +1,23 @@
 //! The SENSEI strategy: one generation of a per-sample genetic search each time a sample's batch
-//! comes up (SENSEI.md §4).
+//! comes up.
+//!
+//! Each sample trains on its highest-fitness candidate, unless `class_pair_cap` (the original
+//! SENSEI's per-epoch cap on images of one (true class, predicted class) pair) is on. Then, per
+//! epoch (the counts reset in `begin_epoch`), the plugin counts the training images chosen from
+//! misclassified candidates, per pair (true class = `scores.labels[i]` of the sample, predicted
+//! class = `scores.predicted[j]` of the chosen candidate, predicted ≠ true); correctly classified
+//! choices are never counted nor capped. When the highest-fitness candidate lies in a pair that
+//! has reached the cap, the sample trains on its highest-fitness candidate whose pair is still
+//! open (a correctly classified candidate is always open), or on the identity chromosome (the
+//! unperturbed image, not counted) when none is open; the epoch's `class_pair_capped` counter
+//! counts those samples. Samples are taken in batch order. The cap changes only which image
+//! trains: the population update (survivors, losses) is that of the uncapped search.
 use crate::config::Config;
 use crate::genes::Genes;
 use crate::operators;
 use crate::population::{self, Member};
 use crate::selection;
-use crate::state::{self, Counters, Shape, Snapshot};
+use crate::state::{self, Counters, PairCounts, Shape, Snapshot};
 use fuzzaug_sdk::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,6 +45,8 @@ pub struct Sensei {
     populations: Vec<Vec<Member>>,
     pending: Vec<Pending>,
     counters: Counters,
+    /// This epoch's images per (true, predicted) class pair, while `class_pair_cap` is on.
+    pairs: PairCounts,
 }
 
 impl Sensei {
@@ -52,6 +66,7 @@ impl Sensei {
                 gene_abs: vec![0.0; genes.len()],
                 ..Counters::default()
             },
+            pairs: PairCounts::new(),
             genes,
             cfg,
         }
@@ -145,17 +160,26 @@ impl Sensei {
 
 /// The first index of the highest loss (NaN never wins unless all are NaN).
 fn best(losses: &[f64]) -> usize {
+    best_of(losses, |_| true).unwrap_or(0)
+}
+
+/// Like [`best`] among the indices `allowed` accepts; `None` when it accepts none.
+fn best_of(losses: &[f64], allowed: impl Fn(usize) -> bool) -> Option<usize> {
     let key = |l: f64| if l.is_nan() { f64::NEG_INFINITY } else { l };
-    (0..losses.len()).fold(0, |b, i| {
-        if key(losses[i]) > key(losses[b]) {
-            i
-        } else {
-            b
-        }
-    })
+    (0..losses.len())
+        .filter(|&i| allowed(i))
+        .fold(None, |b, i| match b {
+            Some(b) if key(losses[i]) <= key(losses[b]) => Some(b),
+            _ => Some(i),
+        })
 }
 
 impl Strategy for Sensei {
+    fn begin_epoch(&mut self, _epoch: u32) -> Result<(), PluginError> {
+        self.pairs.clear();
+        Ok(())
+    }
+
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
         if let Some(&s) = samples.iter().find(|&&s| s >= self.num_samples) {
             return Err(PluginError::new(format!(
@@ -182,7 +206,8 @@ impl Strategy for Sensei {
         })
     }
 
-    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+    fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError> {
+        let fitness = scores.fitness;
         let expected: usize = self.pending.iter().map(|p| p.candidates.len()).sum();
         if fitness.len() != expected {
             return Err(PluginError::new(format!(
@@ -191,17 +216,61 @@ impl Strategy for Sensei {
                 fitness.len()
             )));
         }
+        if scores.predicted.len() != fitness.len() {
+            return Err(PluginError::new(format!(
+                "`{}` got {} scores but {} predicted classes; expected one per candidate",
+                self.name,
+                fitness.len(),
+                scores.predicted.len()
+            )));
+        }
+        if scores.labels.len() != self.pending.len() {
+            return Err(PluginError::new(format!(
+                "`{}` proposed a batch of {} samples but got {} labels; expected one per sample",
+                self.name,
+                self.pending.len(),
+                scores.labels.len()
+            )));
+        }
         let mut chosen = Vec::with_capacity(self.pending.len() * self.genes.len());
         let mut at = 0;
-        for p in std::mem::take(&mut self.pending) {
-            let losses: Vec<f64> = fitness[at..at + p.candidates.len()]
-                .iter()
-                .map(|&f| f64::from(f))
-                .collect();
-            at += p.candidates.len();
+        for (p, &label) in std::mem::take(&mut self.pending)
+            .into_iter()
+            .zip(scores.labels)
+        {
+            let k = p.candidates.len();
+            let losses: Vec<f64> = fitness[at..at + k].iter().map(|&f| f64::from(f)).collect();
+            let predicted = &scores.predicted[at..at + k];
+            at += k;
             let b = best(&losses);
-            self.genes.decode_into(&p.candidates[b], &mut chosen);
-            self.record(&p.candidates[b], losses[b]);
+            let pick = match self.cfg.class_pair_cap {
+                None => Some(b),
+                Some(cap) => {
+                    let pairs = &self.pairs;
+                    let open = |j: usize| {
+                        predicted[j] == label
+                            || pairs.get(&(label, predicted[j])).copied().unwrap_or(0) < cap
+                    };
+                    let pick = if open(b) {
+                        Some(b)
+                    } else {
+                        self.counters.capped += 1;
+                        best_of(&losses, open)
+                    };
+                    if let Some(j) = pick.filter(|&j| predicted[j] != label) {
+                        *self.pairs.entry((label, predicted[j])).or_insert(0) += 1;
+                    }
+                    pick
+                }
+            };
+            match pick {
+                Some(j) => {
+                    self.genes.decode_into(&p.candidates[j], &mut chosen);
+                    self.record(&p.candidates[j], losses[j]);
+                }
+                // Unscored: left out of the chosen statistics.
+                None => chosen.extend(self.genes.0.iter().map(|g| g.spec.identity)),
+            }
             let q = &mut self.populations[p.sample];
             if p.skipped {
                 self.counters.skipped += 1;
@@ -242,6 +311,12 @@ impl Strategy for Sensei {
             name: format!("mean_abs_gene_{}", g.spec.name).into(),
             value: mean(s, c.chosen_n),
         }));
+        if self.cfg.class_pair_cap.is_some() {
+            out.push(Counter {
+                name: "class_pair_capped".into(),
+                value: c.capped as f64,
+            });
+        }
         Ok(out)
     }
 
@@ -257,6 +332,7 @@ impl Strategy for Sensei {
             word_pos: self.rng.get_word_pos(),
             counters: self.counters.clone(),
             populations,
+            pairs: self.pairs.clone(),
         };
         Ok(state::encode(self.shape(), &snap))
     }
@@ -270,6 +346,7 @@ impl Strategy for Sensei {
         self.populations = populations;
         self.rng.set_word_pos(snap.word_pos);
         self.counters = snap.counters;
+        self.pairs = snap.pairs;
         self.pending.clear();
         Ok(())
     }

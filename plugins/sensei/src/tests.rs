@@ -1,4 +1,5 @@
-//! Strategy-level tests: the per-batch round trip, selective augmentation, checkpoints.
+//! Strategy-level tests: the per-batch round trip, selective augmentation, the class-pair cap,
+//! checkpoints.
 use crate::config::{self, Config};
 use crate::genes::{tests::specs, Genes};
 use crate::selection::Rule;
@@ -19,8 +20,45 @@ fn cfg(population: usize, rule: Rule, mutation_rate: f64, threshold: Option<f64>
         mutation_rate,
         rule,
         threshold,
+        class_pair_cap: None,
         fitness: Fitness::CrossEntropy,
     }
+}
+
+/// `s.select` for a batch of `samples` samples, every candidate classified correctly (class 0).
+fn select(s: &mut Sensei, fitness: &[f32], samples: usize) -> Result<Vec<f64>, PluginError> {
+    let n = fitness.len();
+    s.select(&Scores {
+        fitness,
+        correct: &vec![true; n],
+        predicted: &vec![0; n],
+        labels: &vec![0; samples],
+    })
+}
+
+/// `s.select` for proposal `p` with each candidate's predicted class and each sample's label.
+fn select_classified(
+    s: &mut Sensei,
+    p: &Proposal,
+    fitness: &[f32],
+    predicted: &[u32],
+    labels: &[u32],
+) -> Vec<f64> {
+    let correct: Vec<bool> = p
+        .counts
+        .iter()
+        .zip(labels)
+        .flat_map(|(&k, &l)| std::iter::repeat_n(l, k as usize))
+        .zip(predicted)
+        .map(|(l, &c)| l == c)
+        .collect();
+    s.select(&Scores {
+        fitness,
+        correct: &correct,
+        predicted,
+        labels,
+    })
+    .unwrap()
 }
 
 /// A fake loss: larger far from the identity, different per sample.
@@ -47,7 +85,12 @@ fn scores(specs: &[GeneSpec], samples: &[u64], p: &Proposal) -> Vec<f32> {
 }
 
 fn rows(p: &Proposal, g: usize) -> Vec<Vec<f64>> {
-    p.genes.chunks(g).map(<[f64]>::to_vec).collect()
+    split(&p.genes, g)
+}
+
+/// The chromosomes of a flat array of `g` genes each.
+fn split(flat: &[f64], g: usize) -> Vec<Vec<f64>> {
+    flat.chunks(g).map(<[f64]>::to_vec).collect()
 }
 
 #[test]
@@ -89,7 +132,7 @@ fn round_trip_over_several_batches() {
                     assert!(!cands[base..i].contains(c), "duplicate candidate {i}");
                 }
                 let f = scores(&specs, &batch, &p);
-                let chosen = s.select(&f, &vec![true; f.len()]).unwrap();
+                let chosen = select(&mut s, &f, 3).unwrap();
                 assert_eq!(chosen.len(), 3 * g);
                 for (k, &sample) in batch.iter().enumerate() {
                     let block = &f[k * 10..(k + 1) * 10];
@@ -140,7 +183,7 @@ fn mutation_and_crossover_generations() {
         );
         let p = s.propose(&[4]).unwrap();
         let f = scores(&specs, &[4], &p);
-        s.select(&f, &[true; 10]).unwrap();
+        select(&mut s, &f, 1).unwrap();
         let survivors = s.incumbents(&[4]).unwrap();
         let p = s.propose(&[4]).unwrap();
         let cands = rows(&p, g);
@@ -171,7 +214,7 @@ fn one_gene_falls_back_to_mutation() {
         let p = s.propose(&[0]).unwrap();
         assert_eq!(p.counts.as_slice(), &[6]);
         let f = scores(&specs, &[0], &p);
-        s.select(&f, &[true; 6]).unwrap();
+        select(&mut s, &f, 1).unwrap();
     }
     let p = s.propose(&[0]).unwrap();
     let top = p.genes[0];
@@ -196,7 +239,7 @@ fn selective_augmentation_skips_robust_samples_and_resumes() {
     let mut f = vec![1e-4f32; 8];
     f[5] = 0.3; // sample 6 is not robust
     f[1] = 5e-4; // sample 2's top
-    s.select(&f, &[true; 8]).unwrap();
+    select(&mut s, &f, 2).unwrap();
     let top2 = s.incumbents(&[2]).unwrap();
     assert_eq!(top2, p.genes[g..2 * g].to_vec());
 
@@ -204,12 +247,12 @@ fn selective_augmentation_skips_robust_samples_and_resumes() {
     let p = s.propose(&[2, 6]).unwrap();
     assert_eq!(p.counts.as_slice(), &[1, 4]);
     assert_eq!(p.genes[..g].to_vec(), top2);
-    let chosen = s.select(&[2e-4, 0.5, 0.1, 0.2, 0.3], &[true; 5]).unwrap();
+    let chosen = select(&mut s, &[2e-4, 0.5, 0.1, 0.2, 0.3], 2).unwrap();
     assert_eq!(chosen[..g].to_vec(), top2);
     // Still robust: skipped again; its loss rises this time.
     let p = s.propose(&[2]).unwrap();
     assert_eq!(p.counts.as_slice(), &[1]);
-    s.select(&[0.7], &[false]).unwrap();
+    select(&mut s, &[0.7], 1).unwrap();
     let c = s.take_counters().unwrap();
     assert_eq!((c[0].name.as_str(), c[0].value), ("skipped_robust", 2.0));
     // No longer robust: a full generation again.
@@ -225,8 +268,30 @@ fn selective_augmentation_skips_robust_samples_and_resumes() {
         5,
     );
     s.propose(&[2]).unwrap();
-    s.select(&[1e-6; 4], &[true; 4]).unwrap();
+    select(&mut s, &[1e-6; 4], 1).unwrap();
     assert_eq!(s.propose(&[2]).unwrap().counts.as_slice(), &[4]);
+}
+
+#[test]
+fn selective_augmentation_is_off_by_default_and_on_when_enabled() {
+    let specs = specs();
+    for (text, skipped) in [
+        ("", false),
+        ("selective.enabled = false", false),
+        ("selective.enabled = true", true),
+    ] {
+        let settings = Settings::parse(text, &config::params("elitism")).unwrap();
+        let config = Config::from_settings(&settings).unwrap();
+        let mut s = Sensei::new("sensei", config, &setup(specs.clone()), 5);
+        s.propose(&[2]).unwrap();
+        select(&mut s, &[1e-6; 10], 1).unwrap();
+        let counts = s.propose(&[2]).unwrap().counts;
+        assert_eq!(
+            counts.as_slice(),
+            [if skipped { 1 } else { 10 }],
+            "{text:?}"
+        );
+    }
 }
 
 #[test]
@@ -238,7 +303,7 @@ fn save_then_load_gives_identical_proposals() {
             .map(|b| {
                 let p = s.propose(b).unwrap();
                 let f = scores(&specs, b, &p);
-                s.select(&f, &vec![true; f.len()]).unwrap();
+                select(s, &f, b.len()).unwrap();
                 p
             })
             .collect()
@@ -293,13 +358,37 @@ fn bad_calls_are_errors() {
     );
     s.propose(&[1]).unwrap();
     assert_eq!(
-        s.select(&[0.5], &[true]).unwrap_err().message,
+        select(&mut s, &[0.5], 1).unwrap_err().message,
         "`sensei-rw` proposed 4 candidates but got 1 scores"
     );
+    let scores = |predicted: &'static [u32], labels: &'static [u32]| Scores {
+        fitness: &[0.5; 4],
+        correct: &[true; 4],
+        predicted,
+        labels,
+    };
+    assert_eq!(
+        s.select(&scores(&[0; 3], &[0])).unwrap_err().message,
+        "`sensei-rw` got 4 scores but 3 predicted classes; expected one per candidate"
+    );
+    assert_eq!(
+        s.select(&scores(&[0; 4], &[0, 1])).unwrap_err().message,
+        "`sensei-rw` proposed a batch of 1 samples but got 2 labels; expected one per sample"
+    );
+    assert_eq!(
+        s.select(&scores(&[0; 4], &[])).unwrap_err().message,
+        "`sensei-rw` proposed a batch of 1 samples but got 0 labels; expected one per sample"
+    );
+    // Still pending after the refusals.
+    assert_eq!(s.select(&scores(&[0; 4], &[0])).unwrap().len(), 3);
     // An empty batch round-trips.
     let p = s.propose(&[]).unwrap();
     assert!(p.counts.is_empty());
-    assert!(s.select(&[], &[]).unwrap().is_empty());
+    assert!(select(&mut s, &[], 0).unwrap().is_empty());
+    assert_eq!(
+        select(&mut s, &[], 2).unwrap_err().message,
+        "`sensei-rw` proposed a batch of 0 samples but got 2 labels; expected one per sample"
+    );
 }
 
 #[test]
@@ -329,7 +418,160 @@ fn components_and_their_default_selection() {
     assert_eq!(default("mutation_rate"), "0.6");
     assert_eq!(default("tournament_size"), "5");
     assert_eq!(default("selective.threshold"), "1e-3");
+    assert_eq!(default("selective.enabled"), "false");
+    assert_eq!(default("class_pair_cap"), "0");
     // Decoded genes are on the grid.
     let genes = Genes::new(&crate::genes::tests::specs());
     assert_eq!(genes.len(), 3);
+}
+
+fn capped(cap: u64) -> Config {
+    Config {
+        class_pair_cap: Some(cap),
+        ..cfg(4, Rule::Elitism, 0.6, None)
+    }
+}
+
+/// The value of counter `name`, if reported.
+fn counter(s: &mut Sensei, name: &str) -> Option<f64> {
+    let c = s.take_counters().unwrap();
+    c.iter().find(|c| c.name == name).map(|c| c.value)
+}
+
+#[test]
+fn class_pair_cap_redirects_to_the_best_open_candidate_or_the_identity() {
+    let specs = specs();
+    let g = specs.len();
+    let identity: Vec<f64> = specs.iter().map(|s| s.identity).collect();
+    let mut s = Sensei::new("sensei", capped(1), &setup(specs.clone()), 21);
+    let mut free = Sensei::new(
+        "sensei",
+        cfg(4, Rule::Elitism, 0.6, None),
+        &setup(specs),
+        21,
+    );
+    s.begin_epoch(0).unwrap();
+    free.begin_epoch(0).unwrap();
+    // Samples 0, 1, 2 are of class 0 (first sight: 4 candidates each).
+    let p = s.propose(&[0, 1, 2]).unwrap();
+    assert_eq!(free.propose(&[0, 1, 2]).unwrap(), p);
+    let cands = rows(&p, g);
+    #[rustfmt::skip]
+    let (f, predicted) = (
+        [0.1, 0.9, 0.5, 0.3,   0.2, 0.8, 0.6, 0.7,   0.9, 0.8, 0.05, 0.7],
+        [0, 2, 3, 0,           0, 2, 2, 3,           2, 3, 0, 3],
+    );
+    let chosen = select_classified(&mut s, &p, &f, &predicted, &[0, 0, 0]);
+    let uncapped = select_classified(&mut free, &p, &f, &predicted, &[0, 0, 0]);
+    assert_eq!(
+        split(&uncapped, g),
+        [cands[1].clone(), cands[5].clone(), cands[8].clone()]
+    );
+    // Sample 0: its top (0.9, pair (0, 2)) is open and trains; (0, 2) is now full.
+    // Sample 1: its top (0.8) is in (0, 2); the best open one is 0.7 in (0, 3), now full.
+    // Sample 2: (0, 2) and (0, 3) are full; its only open candidate is the correct one (0.05).
+    assert_eq!(
+        split(&chosen, g),
+        [cands[1].clone(), cands[7].clone(), cands[10].clone()]
+    );
+
+    // Sample 0 again (a generation without the identity) and sample 3, of class 1.
+    let p = s.propose(&[0, 3]).unwrap();
+    assert_eq!(free.propose(&[0, 3]).unwrap(), p, "the same search");
+    let cands = rows(&p, g);
+    assert!(!cands[..4].contains(&identity));
+    let (f, predicted) = (
+        [0.9, 0.1, 0.2, 0.3, 0.1, 0.2, 0.9, 0.3],
+        [2, 3, 2, 3, 2, 2, 2, 2],
+    );
+    let chosen = select_classified(&mut s, &p, &f, &predicted, &[0, 1]);
+    let uncapped = select_classified(&mut free, &p, &f, &predicted, &[0, 1]);
+    assert_eq!(split(&uncapped, g), [cands[0].clone(), cands[6].clone()]);
+    // Sample 0: every candidate lies in a full pair: the identity. Sample 3: (1, 2) is open.
+    assert_eq!(split(&chosen, g), [identity.clone(), cands[6].clone()]);
+
+    // The populations are those of the uncapped search.
+    let all = [0, 1, 2, 3];
+    assert_eq!(s.incumbents(&all).unwrap(), free.incumbents(&all).unwrap());
+    assert_eq!(s.propose(&all).unwrap(), free.propose(&all).unwrap());
+    assert_eq!(counter(&mut s, "class_pair_capped"), Some(3.0));
+    assert_eq!(counter(&mut s, "class_pair_capped"), Some(0.0), "reset");
+    assert_eq!(
+        counter(&mut free, "class_pair_capped"),
+        None,
+        "off: not reported"
+    );
+}
+
+#[test]
+fn class_pair_cap_counts_reset_each_epoch() {
+    let specs = specs();
+    let g = specs.len();
+    let identity: Vec<f64> = specs.iter().map(|s| s.identity).collect();
+    let mut s = Sensei::new("sensei-t", capped(2), &setup(specs), 4);
+    let f = [0.1, 0.4, 0.3, 0.2];
+    let batch = |s: &mut Sensei, sample: u64| {
+        let p = s.propose(&[sample]).unwrap();
+        let chosen = select_classified(s, &p, &f, &[1; 4], &[0]);
+        (chosen, rows(&p, g)[1].clone())
+    };
+    s.begin_epoch(0).unwrap();
+    for sample in [0, 1] {
+        let (chosen, top) = batch(&mut s, sample);
+        assert_eq!(chosen, top, "sample {sample}: (0, 1) open");
+    }
+    for sample in [2, 3, 0] {
+        assert_eq!(
+            batch(&mut s, sample).0,
+            identity,
+            "sample {sample}: (0, 1) full"
+        );
+    }
+    assert_eq!(counter(&mut s, "class_pair_capped"), Some(3.0));
+    // The counts last the epoch, not the counters' period.
+    assert_eq!(batch(&mut s, 4).0, identity);
+    assert_eq!(counter(&mut s, "class_pair_capped"), Some(1.0));
+    s.begin_epoch(1).unwrap();
+    for sample in [2, 3] {
+        let (chosen, top) = batch(&mut s, sample);
+        assert_eq!(chosen, top, "epoch 1, sample {sample}: open again");
+    }
+    assert_eq!(batch(&mut s, 5).0, identity);
+    assert_eq!(counter(&mut s, "class_pair_capped"), Some(1.0));
+}
+
+#[test]
+fn class_pair_counts_survive_save_and_load() {
+    let specs = specs();
+    let g = specs.len();
+    let identity: Vec<f64> = specs.iter().map(|s| s.identity).collect();
+    let run = |s: &mut Sensei, samples: &[u64]| -> Vec<f64> {
+        let p = s.propose(samples).unwrap();
+        let n = p.counts.iter().sum::<u32>() as usize;
+        // Every candidate predicted as class 3; the second one of each sample scores highest.
+        let f: Vec<f32> = (0..n).map(|i| [0.5, 1.0, 0.3, 0.2][i % 4]).collect();
+        select_classified(s, &p, &f, &vec![3; n], &vec![1; samples.len()])
+    };
+    let mut a = Sensei::new("sensei-rw", capped(2), &setup(specs.clone()), 8);
+    a.begin_epoch(0).unwrap();
+    run(&mut a, &[0]);
+    let saved = a.save_state().unwrap();
+    // One image left for (1, 3), then the identity.
+    let after_a = run(&mut a, &[1, 2]);
+    assert_eq!(after_a[g..], identity[..]);
+    let counters_a = a.take_counters().unwrap();
+
+    let mut b = Sensei::new("sensei-rw", capped(2), &setup(specs.clone()), 8);
+    b.load_state(&saved).unwrap();
+    assert_eq!(b.save_state().unwrap(), saved);
+    assert_eq!(run(&mut b, &[1, 2]), after_a);
+    assert_eq!(b.take_counters().unwrap(), counters_a);
+
+    // Without the counts (a new epoch), both samples would train on their tops.
+    let mut c = Sensei::new("sensei-rw", capped(2), &setup(specs), 8);
+    c.load_state(&saved).unwrap();
+    c.begin_epoch(1).unwrap();
+    let after_c = run(&mut c, &[1, 2]);
+    assert_eq!(after_c[..g], after_a[..g]);
+    assert_ne!(after_c[g..], identity[..]);
 }

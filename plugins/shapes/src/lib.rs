@@ -231,6 +231,8 @@ impl Dataset for Shapes {
             std: RVec::from(self.std.to_vec()),
             train_len: self.config.train_size,
             test_len: self.config.test_size,
+            // The classes are orientations: a mirror turns one into another.
+            mirror_preserves_labels: false,
         })
     }
 

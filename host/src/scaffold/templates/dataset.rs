@@ -66,6 +66,8 @@ impl Dataset for {{type}} {
             std: vec![0.25f32; CHANNELS].into(),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
+            // A mirrored horizontal stripe is still horizontal: `[train] hflip` may default on.
+            mirror_preserves_labels: true,
         })
     }
 

@@ -73,7 +73,9 @@ impl Strategy for {{type}} {
         })
     }
 
-    fn select(&mut self, fitness: &[f32], _correct: &[bool]) -> Result<Vec<f64>, PluginError> {
+    fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError> {
+        // Also in `scores`: `correct` and `predicted` per candidate, `labels` per sample.
+        let fitness = scores.fitness;
         let (k, g) = (self.k, self.genes.len());
         if fitness.len() != self.batch.len() * k {
             return Err(PluginError::new(format!(
@@ -194,13 +196,23 @@ mod tests {
         }
     }
 
+    /// Scores of correctly classified candidates of class 0.
+    fn scores(fitness: &[f32]) -> Scores<'_> {
+        Scores {
+            fitness,
+            correct: &[true; 8][..fitness.len()],
+            predicted: &[0; 8][..fitness.len()],
+            labels: &[0; 4],
+        }
+    }
+
     #[test]
     fn proposes_k_on_grid_candidates_and_trains_on_the_worst() {
         let mut s = {{type}}::new(&setup(), 3, 7);
         let p = s.propose(&[4, 9]).unwrap();
         assert_eq!(p.counts.as_slice(), &[3, 3]);
         assert!(p.genes.iter().all(|v| (-30.0..=30.0).contains(v) && v.fract() == 0.0));
-        let chosen = s.select(&[0.1, 0.7, 0.2, 0.9, 0.3, 0.4], &[true; 6]).unwrap();
+        let chosen = s.select(&scores(&[0.1, 0.7, 0.2, 0.9, 0.3, 0.4])).unwrap();
         assert_eq!(chosen, vec![p.genes[1], p.genes[3]]);
         assert_eq!(s.incumbents(&[9, 0]).unwrap(), vec![p.genes[3], 0.0]);
     }
@@ -209,7 +221,7 @@ mod tests {
     fn a_saved_state_continues_the_same_search() {
         let mut a = {{type}}::new(&setup(), 2, 1);
         a.propose(&[1]).unwrap();
-        a.select(&[0.5, 0.6], &[true, true]).unwrap();
+        a.select(&scores(&[0.5, 0.6])).unwrap();
         let mut b = {{type}}::new(&setup(), 2, 99);
         b.load_state(&a.save_state().unwrap()).unwrap();
         assert_eq!(a.propose(&[2]).unwrap(), b.propose(&[2]).unwrap());
