@@ -11,7 +11,8 @@ BIN := target/release/fuzzaug
 # SDK's `tensor` feature across them: plugins that need no tensors must build without libtorch
 # and report `none` as their libtorch. Every workspace member is in one group
 # (checked by tests/tests/workspace.rs).
-TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests -p fuzzaug-noise
+TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests -p fuzzaug-noise \
+              -p fixture-bad-tensor
 PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-photometric -p fuzzaug-baselines \
               -p fuzzaug-sensei \
               -p fuzzaug-cifar -p fuzzaug-mnist -p fuzzaug-imagefolder \

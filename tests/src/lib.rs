@@ -280,3 +280,63 @@ robust_subset = 20
 "#
     )
 }
+
+/// The torch folder fuzzaug builds against: `LIBTORCH` (set by `make test`), or what
+/// `scripts/provision-libtorch.py` prints.
+pub fn libtorch_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LIBTORCH").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let script = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/provision-libtorch.py"
+    ));
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "LIBTORCH is unset and {} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// A command running the Python of the provisioned PyTorch (the one fuzzaug links): the
+/// interpreter of the venv torch lives in (as `bench/side-by-side.py` finds it), or `python3`,
+/// with torch's parent folder first on `PYTHONPATH` (a `pip --target` install); and a
+/// description of it for messages.
+pub fn torch_python() -> (std::process::Command, String) {
+    let torch = libtorch_dir();
+    assert!(
+        torch.join("__init__.py").is_file(),
+        "the libtorch folder {} is no PyTorch package (it has no __init__.py), so there is no \
+         torch to run: point LIBTORCH at the `torch/` folder that scripts/provision-libtorch.py \
+         installs, or unset it",
+        torch.display()
+    );
+    let site = torch.parent().expect("a package folder has a parent");
+    let python = torch
+        .ancestors()
+        .filter(|a| a.join("pyvenv.cfg").is_file())
+        .flat_map(|a| [a.join("bin/python3"), a.join("bin/python")])
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let pythonpath = match std::env::var_os("PYTHONPATH") {
+        Some(old) if !old.is_empty() => {
+            std::env::join_paths([site.as_os_str(), &old]).expect("PYTHONPATH")
+        }
+        _ => site.as_os_str().to_owned(),
+    };
+    let what = format!(
+        "{} (PYTHONPATH={}, for the torch in {})",
+        python.display(),
+        site.display(),
+        torch.display()
+    );
+    let mut cmd = std::process::Command::new(&python);
+    cmd.env("PYTHONPATH", pythonpath);
+    (cmd, what)
+}

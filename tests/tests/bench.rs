@@ -259,3 +259,78 @@ fn make_bench_prints_fuzzaug_next_to_the_pytorch_reference() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `bench/twin.py` trains a config's recipe or refuses, naming the key, what it does not
+/// implement; `write-data` writes CIFAR-10 batches that fuzzaug's `cifar10` reads.
+#[test]
+fn the_pytorch_twin_trains_a_config_and_refuses_what_it_cannot() {
+    let dir = Scratch::new();
+    let twin = repo().join("bench/twin.py");
+    let (mut python, what) = fuzzaug_tests::torch_python();
+    let out = python
+        .arg(&twin)
+        .args(["write-data", dir.path().join("data").to_str().unwrap()])
+        .args(["--train", "100", "--test", "40"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(repo().join("bench/parity.toml"))
+        .unwrap()
+        .replace("epochs = 6", "epochs = 1");
+    let cfg = dir.write(
+        "p.toml",
+        &text.replace(
+            "path = \"data\"",
+            &format!("path = \"{}\"", dir.path().join("data").display()),
+        ),
+    );
+    // fuzzaug reads the twin's data: 100 training and 40 test images.
+    let checked = fuzzaug(&["check", cfg.to_str().unwrap()]).ok().to_string();
+    assert!(checked.contains("train 100 / test 40"), "{checked}");
+    let run = |extra: &[&str]| {
+        let (mut python, _) = fuzzaug_tests::torch_python();
+        python
+            .arg(&twin)
+            .args(["train", cfg.to_str().unwrap(), "--json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--strategy", "w10"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(
+        (r["robust_grid_size"].as_u64(), r["robust_subset"].as_u64()),
+        (Some(9), Some(40))
+    );
+    let acc = r["test_acc"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc) && r["robust_acc"].as_f64().unwrap() <= acc + 1e-9);
+    let out = run(&["--strategy", "sensei"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "twin: error: [strategy]: the twin has standard, random and w10"
+    );
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "hflip = false",
+            "hflip = false\nphotometric_clamp = \"per-gene\"",
+        ),
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "twin: error: [train]: the twin does not implement photometric_clamp"
+    );
+}

@@ -11,8 +11,7 @@ use fuzzaug::models::{self, InputSpec};
 use serde_json::Value;
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
-    process::Command,
+    path::Path,
     sync::{Mutex, OnceLock},
 };
 use tch::{nn, Device, Kind, Tensor};
@@ -115,71 +114,25 @@ fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// The torch folder fuzzaug builds against: `LIBTORCH` (set by `make test`), or what
-/// `scripts/provision-libtorch.py` prints.
-fn libtorch_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("LIBTORCH").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let script = repo().join("scripts/provision-libtorch.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 {}: {e}", script.display()));
-    assert!(
-        out.status.success(),
-        "LIBTORCH is unset and {} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
-
 /// The PyTorch statistics of every architecture of [`models::ARCHS`], from one run of
 /// `init_stats.py` shared by all tests (importing torch takes seconds).
 fn pytorch_stats(arch: &str) -> &'static Table {
     static ALL: OnceLock<BTreeMap<String, Table>> = OnceLock::new();
     let all = ALL.get_or_init(|| {
-        let torch = libtorch_dir();
-        assert!(
-            torch.join("__init__.py").is_file(),
-            "the libtorch folder {} is no PyTorch package (it has no __init__.py), so there is \
-             no torch to compare with: point LIBTORCH at the `torch/` folder that \
-             scripts/provision-libtorch.py installs, or unset it",
-            torch.display()
-        );
-        let site = torch.parent().expect("a package folder has a parent");
-        // The interpreter of the venv torch lives in (as bench/side-by-side.py finds it), or
-        // python3 with torch's parent folder on its path (a `pip --target` install).
-        let python = torch
-            .ancestors()
-            .filter(|a| a.join("pyvenv.cfg").is_file())
-            .flat_map(|a| [a.join("bin/python3"), a.join("bin/python")])
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| PathBuf::from("python3"));
-        let pythonpath = match std::env::var_os("PYTHONPATH") {
-            Some(old) if !old.is_empty() => {
-                std::env::join_paths([site.as_os_str(), &old]).expect("PYTHONPATH")
-            }
-            _ => site.as_os_str().to_owned(),
-        };
         let script = repo().join("tests/python/init_stats.py");
-        let out = Command::new(&python)
+        let (mut python, what) = fuzzaug_tests::torch_python();
+        let out = python
             .arg(&script)
             .args(["--channels", &SPEC.channels.to_string()])
             .args(["--classes", &SPEC.classes.to_string()])
             .args(["--seed", &SEED.to_string()])
             .args(models::ARCHS)
-            .env("PYTHONPATH", &pythonpath)
             .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+            .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
         assert!(
             out.status.success(),
-            "{} {} (PYTHONPATH={}, for the torch in {}) failed with {}: {}",
-            python.display(),
+            "{what} {} failed with {}: {}",
             script.display(),
-            site.display(),
-            torch.display(),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         );

@@ -98,7 +98,17 @@ impl<'a> Engine<'a> {
         {
             let values = Self::column(chromosomes, g, i);
             let gene_seeds: Vec<u64> = seeds.iter().map(|&s| seeds::for_gene(s, i)).collect();
+            let (size, device) = (x.size(), x.device());
             x = gene.transform.apply(x, &values, &gene_seeds)?;
+            if x.size() != size || x.kind() != Kind::Float || x.device() != device {
+                bail!(
+                    "transform `{}` returned a {:?} tensor of shape {:?} on {:?} for a float batch of shape {size:?} on {device:?}",
+                    gene.transform.origin.component,
+                    x.kind(),
+                    x.size(),
+                    x.device()
+                );
+            }
         }
         Ok(x)
     }
