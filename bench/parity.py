@@ -103,8 +103,9 @@ def main():
     print(f"\n{args.seeds} seeds each, {args.train} training / {args.test} test images, "
           f"{args.epochs} epochs; mean ± standard error; 'within' = |fuzzaug − twin| ≤ 2 SE of "
           "the twin\n")
-    print("| strategy | metric | fuzzaug | PyTorch twin | difference | within 2 SE |")
-    print("|---|---|---|---|---|---|")
+    print("| strategy | metric | fuzzaug | PyTorch twin | difference | within 2 SE of the twin | "
+          "difference / its SE |")
+    print("|---|---|---|---|---|---|---|")
     ok = True
     for s in strategies:
         for metric in ("test_acc", "robust_acc"):
@@ -112,8 +113,10 @@ def main():
             t_m, t_se = mean_se([r[metric] for r in results[("twin", s)]])
             within = abs(f_m - t_m) <= 2 * t_se
             ok &= within
+            both = (f_se ** 2 + t_se ** 2) ** 0.5
+            z = (f_m - t_m) / both if both > 0 else float("nan")
             print(f"| {s} | {metric} | {f_m:.4f} ± {f_se:.4f} | {t_m:.4f} ± {t_se:.4f} | "
-                  f"{f_m - t_m:+.4f} | {'yes' if within else 'no'} |")
+                  f"{f_m - t_m:+.4f} | {'yes' if within else 'no'} | {z:+.2f} |")
     sys.exit(0 if ok else 1)
 
 

@@ -176,14 +176,7 @@ impl Session {
         }
         let clock = Instant::now();
         let scored = if total > 0 {
-            let mut owners = Vec::with_capacity(total);
-            let mut owner_flips = Vec::with_capacity(if flips.is_empty() { 0 } else { total });
-            for (i, (&s, &k)) in samples.iter().zip(proposal.counts.iter()).enumerate() {
-                owners.extend(std::iter::repeat_n(s as i64, k as usize));
-                if let Some(&f) = flips.get(i) {
-                    owner_flips.extend(std::iter::repeat_n(f, k as usize));
-                }
-            }
+            let (owners, owner_flips) = per_candidate(samples, &proposal.counts, &flips);
             self.score(&owners, &owner_flips, &proposal.genes, context)?
         } else {
             Scored::default()
@@ -301,6 +294,20 @@ impl Session {
     }
 }
 
+/// Each candidate's sample and mirror: sample i (and `flips[i]`) repeated `counts[i]` times;
+/// no mirrors when `flips` is empty.
+fn per_candidate(samples: &[u64], counts: &[u32], flips: &[bool]) -> (Vec<i64>, Vec<bool>) {
+    let repeat = |i: usize| std::iter::repeat_n(i, counts[i] as usize);
+    let candidates = (0..samples.len()).flat_map(repeat);
+    let owners = candidates.clone().map(|i| samples[i] as i64).collect();
+    let mirrored = if flips.is_empty() {
+        Vec::new()
+    } else {
+        candidates.map(|i| flips[i]).collect()
+    };
+    (owners, mirrored)
+}
+
 /// What scoring found per candidate, in candidate order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scored {
@@ -310,4 +317,18 @@ pub struct Scored {
     pub correct: Vec<bool>,
     /// The class the model predicted.
     pub predicted: Vec<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::per_candidate;
+
+    #[test]
+    fn every_candidate_carries_its_sample_and_mirror() {
+        let (owners, flips) = per_candidate(&[7, 3, 9], &[2, 0, 1], &[true, false, false]);
+        assert_eq!(owners, vec![7, 7, 9]);
+        assert_eq!(flips, vec![true, true, false]);
+        let (owners, flips) = per_candidate(&[7, 3], &[1, 2], &[]);
+        assert_eq!((owners, flips), (vec![7, 3, 3], vec![]));
+    }
 }
