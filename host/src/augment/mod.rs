@@ -31,6 +31,17 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The engine of a run: its components' genes and image size, clamping photometric genes
+    /// as its `[train]` says. Training, scoring, evaluation and previews all build it here.
+    pub fn of_run(parts: &'a crate::setup::Components, train: &crate::config::TrainConfig) -> Self {
+        Self::new(
+            &parts.genes,
+            parts.dataset_info.height,
+            parts.dataset_info.width,
+        )
+        .with_clamp(train.photometric_clamp)
+    }
+
     /// The same engine clamping photometric genes as `clamp` says.
     pub fn with_clamp(self, clamp: PhotometricClamp) -> Self {
         Self { clamp, ..self }

@@ -39,8 +39,7 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let images = Tensor::f_from_slice(chunk.pixels.as_slice())?
         .f_view([n as i64, c, h, w])?
         .f_to_device(Device::Cpu)?;
-    let engine = Engine::new(&parts.genes, info.height, info.width)
-        .with_clamp(exp.config.train.photometric_clamp);
+    let engine = Engine::of_run(&parts, &exp.config.train);
     let identity = engine.identity();
     let mut columns: Vec<(String, Vec<f64>)> = vec![("original".to_string(), identity.clone())];
     for (g, gene) in parts.genes.iter().enumerate() {
@@ -151,8 +150,7 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
     }
     let chunk = parts.dataset.read(Split::Train, 0, n)?;
     let info = &parts.dataset_info;
-    let engine = Engine::new(&parts.genes, info.height, info.width)
-        .with_clamp(exp.config.train.photometric_clamp);
+    let engine = Engine::of_run(parts, &exp.config.train);
     let images = Tensor::f_from_slice(chunk.pixels.as_slice())?.f_view([
         n as i64,
         i64::from(info.channels),

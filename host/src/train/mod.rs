@@ -164,12 +164,7 @@ impl Session {
 
     /// The augmentation engine over the run's genes.
     pub fn engine(&self) -> Engine<'_> {
-        Engine::new(
-            &self.parts.genes,
-            self.parts.dataset_info.height,
-            self.parts.dataset_info.width,
-        )
-        .with_clamp(self.config.train.photometric_clamp)
+        Engine::of_run(&self.parts, &self.config.train)
     }
 
     /// The model's normalised inputs and the labels for images `owners[i]` of `split`, each
