@@ -6,6 +6,7 @@ implementation of the same recipe (`bench/parity.py` does, over several seeds).
 Run with the provisioned PyTorch 2.11.0 Python (bench/parity.py finds it):
     python bench/twin.py train CONFIG.toml [--seed S] [--strategy NAME] [--json]
     python bench/twin.py write-data DIR [--train N] [--test N] [--seed S]
+    python bench/twin.py crosscheck CONFIG.toml --weights W.npz --probe P.npz --after A.npz
 
 `train` reads from the config: [dataset] (cifar10 binary files, `path` relative to the config,
 `mean`/`std` required so both sides normalise alike), [model] arch = "small-cnn",
@@ -18,6 +19,14 @@ test image of the subset under all {lo, identity, hi} combinations of the genes)
 `write-data` writes a procedural 10-class dataset (arrows in eight directions, a ring and a
 cross, random position, size, colours and pixel noise) as CIFAR-10 binary batches, the format
 both fuzzaug's `cifar10` component and this twin read.
+
+`crosscheck` sets the twin beside fuzzaug on the same weights, which removes the seed-to-seed
+noise of training from the comparison: W.npz holds a fuzzaug model's variables, P.npz the
+variants fuzzaug built (`owners`, `genes` in config order, normalised `x`), the logits fuzzaug's
+model gave them, and a training batch (`batch_x`, `batch_y`, learning rates `lrs`, one optimiser
+step each); A.npz the variables after fuzzaug's steps. It prints, as JSON, how far the twin's
+variants, logits and stepped weights are from fuzzaug's, and its own test and robust accuracy
+of the loaded model.
 """
 import argparse
 import json
@@ -247,10 +256,13 @@ class Twin:
     def build(self, images, genes):
         return images.float() if not self.r["genes"] else augment_batched(images, genes)
 
-    @torch.no_grad()
     def forward_eval(self, x):
+        return self.forward_eval_prepared(self.prepare(x))
+
+    @torch.no_grad()
+    def forward_eval_prepared(self, x):
         self.model.eval()
-        out = torch.cat([self.model(self.prepare(x[i:i + self.pass_size]))
+        out = torch.cat([self.model(x[i:i + self.pass_size])
                          for i in range(0, len(x), self.pass_size)])
         self.model.train()
         return out
@@ -312,6 +324,75 @@ class Twin:
         return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Crosscheck on the same weights
+
+
+def twin_name(name):
+    """The twin's state-dict name of a fuzzaug small-cnn variable (`conv2.weight` ->
+    `block2.0.weight`, `bn2.running_mean` -> `block2.1.running_mean`, `fc.bias` unchanged)."""
+    layer, _, field = name.partition(".")
+    for prefix, slot in (("conv", 0), ("bn", 1)):
+        if layer.startswith(prefix) and layer[len(prefix):].isdigit():
+            return f"block{layer[len(prefix):]}.{slot}.{field}"
+    return name
+
+
+def load_weights(model, path):
+    import numpy as np
+    arrays = np.load(path)
+    state = {twin_name(k): torch.from_numpy(arrays[k]) for k in arrays.files}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [m for m in missing if not m.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        fail(f"{path}: the twin's model needs {missing or 'nothing more'} and has no place for "
+             f"{unexpected or 'nothing'}")
+
+
+def widest_gap(model, path):
+    """max |twin - fuzzaug| over every variable of A.npz, the variable where it is, and the
+    largest |fuzzaug| value."""
+    import numpy as np
+    arrays = np.load(path)
+    state = model.state_dict()
+    gap, where, scale = 0.0, None, 0.0
+    for k in arrays.files:
+        theirs = torch.from_numpy(arrays[k])
+        here = float((state[twin_name(k)].float() - theirs).abs().max())
+        if where is None or here > gap:
+            gap, where = here, k
+        scale = max(scale, float(theirs.abs().max()))
+    return gap, where, scale
+
+
+def crosscheck(args):
+    import numpy as np
+    twin = Twin(recipe(args.config, None, None))
+    load_weights(twin.model, args.weights)
+    probe = {k: torch.from_numpy(v) for k, v in np.load(args.probe).items()}
+    genes = torch.tensor([IDENTITY[name] for name in GENES]).repeat(len(probe["owners"]), 1)
+    for j, (name, *_rest) in enumerate(twin.r["genes"]):
+        genes[:, COLUMNS[name]] = probe["genes"][:, j].float()
+    built = twin.prepare(twin.build(twin.test_x[probe["owners"]], genes))
+    logits = twin.forward_eval_prepared(probe["x"])
+    out = {
+        "variant_gap": float((built - probe["x"]).abs().max()),
+        "logit_gap": float((logits - probe["logits"]).abs().max()),
+        "logit_scale": float(probe["logits"].abs().max()),
+    }
+    out.update(twin.evaluate())
+    twin.model.train()
+    for lr in probe["lrs"].tolist():
+        for group in twin.opt.param_groups:
+            group["lr"] = lr
+        loss = F.cross_entropy(twin.model(probe["batch_x"]), probe["batch_y"])
+        twin.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        twin.opt.step()
+    out["step_gap"], out["step_gap_at"], out["step_scale"] = widest_gap(twin.model, args.after)
+    print(json.dumps(out))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -325,9 +406,16 @@ def main():
     w.add_argument("--train", type=int, default=3000)
     w.add_argument("--test", type=int, default=1000)
     w.add_argument("--seed", type=int, default=0)
+    c = sub.add_parser("crosscheck", help="compare with fuzzaug on the same weights")
+    c.add_argument("config")
+    c.add_argument("--weights", required=True, help="fuzzaug's variables (npz)")
+    c.add_argument("--probe", required=True, help="fuzzaug's variants, logits and batch (npz)")
+    c.add_argument("--after", required=True, help="fuzzaug's variables after its steps (npz)")
     a = p.parse_args()
     if a.command == "write-data":
         return write_data(a)
+    if a.command == "crosscheck":
+        return crosscheck(a)
     out = Twin(recipe(a.config, a.seed, a.strategy)).run()
     print(json.dumps(out) if a.json else "\n".join(f"{k:12} {v}" for k, v in out.items()))
 
