@@ -64,21 +64,28 @@ pub struct Overrides {
 /// `fuzzaug run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Config files (or folders of them), run one after another.
-    #[arg(required = true)]
+    /// Config files (or folders of them), run one after another; with --resume also run
+    /// directories, continued with their own resolved config.
+    #[arg(required = true, value_name = "CONFIG|RUN_DIR")]
     pub configs: Vec<PathBuf>,
     /// `--set` overrides.
     #[command(flatten)]
     pub overrides: Overrides,
-    /// Continue from the run directory's last checkpoint.
+    /// Continue from the run directory's last checkpoint (refused when it belongs to another
+    /// run); a directory with no finished epoch starts afresh.
     #[arg(long)]
     pub resume: bool,
-    /// Replace an existing run directory.
+    /// Replace an existing run directory (once the new run is checked; the old one is removed
+    /// only after the new one is in place).
     #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
     /// No progress bars, only warnings and errors.
     #[arg(long)]
     pub quiet: bool,
+    /// Train at most N epochs in this session, then stop (exit 0) with the run resumable by
+    /// --resume: for schedulers' time limits.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub stop_after: Option<u32>,
 }
 
 /// `fuzzaug eval`.

@@ -2,6 +2,7 @@
 //! augmentation, model, training, evaluation and report code that drives libtorch.
 #![warn(missing_docs)]
 
+pub mod atomic;
 pub mod augment;
 pub mod bench;
 pub mod cli;

@@ -18,6 +18,10 @@ pub struct Experiment {
     pub source: Source,
     /// Its plugins.
     pub registry: Registry,
+    /// The folder relative paths of the config resolve against (dataset paths, plugin
+    /// folders): the config's own folder, or, for a run resumed from its directory, the folder
+    /// of the config it was started from.
+    pub base_dir: PathBuf,
 }
 
 /// One gene: its transform and its space.
@@ -87,13 +91,88 @@ impl Experiment {
             config,
             source,
             registry,
+            base_dir: dir,
         })
+    }
+
+    /// Loads the resolved `config.toml` of the run directory `run_dir` (with `overrides`), so
+    /// that the run is resumed with exactly its own settings: relative paths resolve against
+    /// the folder of the config it was started from and plugins are looked for first where the
+    /// run found them (both from the file's provenance), the run directory is `run_dir`.
+    pub fn load_run(
+        run_dir: &Path,
+        overrides: &Overrides,
+        cli_plugin_dirs: &[PathBuf],
+    ) -> anyhow::Result<Self> {
+        let path = run_dir.join(crate::run::dir::CONFIG);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let table: toml::Table = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        let provenance = table.get("fuzzaug").and_then(toml::Value::as_table);
+        let Some(base) = provenance
+            .and_then(|p| p.get("config_dir"))
+            .and_then(toml::Value::as_str)
+        else {
+            anyhow::bail!(
+                "{} does not say which config started the run (no `config_dir` in its [fuzzaug] table: written by an older fuzzaug, or not by `fuzzaug run`); resume with that config: `fuzzaug run CONFIG --resume`",
+                path.display()
+            );
+        };
+        let mut library_dirs: Vec<PathBuf> = Vec::new();
+        for lib in provenance
+            .and_then(|p| p.get("plugins"))
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.values())
+        {
+            let dir = lib
+                .get("path")
+                .and_then(toml::Value::as_str)
+                .and_then(|p| Path::new(p).parent());
+            if let Some(d) = dir.filter(|d| d.is_dir()) {
+                if !library_dirs.iter().any(|x| x == d) {
+                    library_dirs.push(d.to_path_buf());
+                }
+            }
+        }
+        // Then the config's own plugin folders, relative to where it was.
+        for d in table
+            .get("plugin_dirs")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+        {
+            library_dirs.push(Path::new(base).join(d));
+        }
+        let mut exp = Self::load_in(&path, overrides, |_| {
+            SearchPath::standard(cli_plugin_dirs, &library_dirs)
+        })?;
+        exp.base_dir = PathBuf::from(base);
+        let name = run_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        exp.config.output_dir = config_dir(&std::path::absolute(run_dir)?);
+        exp.config.name = name;
+        Ok(exp)
+    }
+
+    /// What a run would otherwise find only once started, checked without writing anything:
+    /// the device exists, and the run directory can go where the config puts it. Errors point at
+    /// the key.
+    pub fn preflight(&self) -> anyhow::Result<()> {
+        crate::train::device(&self.config.device)
+            .map_err(|e| self.source.error_at("device", format!("{e:#}")))?;
+        config::check_output_dir(&self.config, &self.source)?;
+        Ok(())
     }
 
     fn context(&self) -> ComponentContext {
         ComponentContext {
             seed: self.config.seed,
-            config_dir: config_dir(&self.source.path).display().to_string().into(),
+            config_dir: self.base_dir.display().to_string().into(),
         }
     }
 

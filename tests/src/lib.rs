@@ -281,6 +281,61 @@ robust_subset = 20
     )
 }
 
+/// A tiny `shapes` run named `t` under `runs/`, with a random mirror (so kill-and-resume
+/// equality covers the mirror stream too) and one rotation gene (`rotation`, the TOML lines
+/// after its name, e.g. its range).
+pub fn shapes_run(epochs: u32, train: u32, rotation: &str) -> String {
+    format!(
+        "name = \"t\"\nseed = 7\ndevice = \"cpu\"\noutput_dir = \"runs\"\n\
+         [dataset]\nname = \"shapes\"\ntrain_size = {train}\ntest_size = 64\nsize = 16\n\
+         [train]\nepochs = {epochs}\nbatch_size = 32\noptimizer = {{ kind = \"sgd\", lr = 0.05, momentum = 0.9 }}\nschedule = {{ kind = \"cosine\" }}\nhflip = true\n\
+         [[transforms]]\nname = \"rotation\"\n{rotation}"
+    )
+}
+
+/// The study's seven transformations, in chromosome order.
+pub const STUDY_GENES: &[&str] = &[
+    "rotation",
+    "translate_x",
+    "translate_y",
+    "shear",
+    "zoom",
+    "brightness",
+    "contrast",
+];
+
+/// Waits until `path` exists, failing the test after `timeout`.
+pub fn wait_for_file(path: &Path, timeout: std::time::Duration) {
+    let start = std::time::Instant::now();
+    while !path.exists() {
+        assert!(
+            start.elapsed() < timeout,
+            "{} did not appear",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Every `.toml` file under the repository's `configs/`, sorted.
+pub fn shipped_configs() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders =
+        vec![Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs")).to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// The torch folder fuzzaug builds against: `LIBTORCH` (set by `make test`), or what
 /// `scripts/provision-libtorch.py` prints.
 pub fn libtorch_dir() -> PathBuf {

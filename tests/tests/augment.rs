@@ -4,15 +4,7 @@ use fuzzaug::{augment::Engine, setup::Components};
 use fuzzaug_tests::Scratch;
 use tch::{Device, Kind, Tensor};
 
-const GENES: &[&str] = &[
-    "rotation",
-    "translate_x",
-    "translate_y",
-    "shear",
-    "zoom",
-    "brightness",
-    "contrast",
-];
+use fuzzaug_tests::STUDY_GENES as GENES;
 
 fn components() -> (Components, Scratch) {
     let dir = Scratch::new();

@@ -250,19 +250,7 @@ fn preview_draws_every_gene_at_its_bounds() {
 fn every_shipped_config_passes_check() {
     let data = Scratch::new();
     fuzzaug_tests::fake_cifar10(data.path());
-    let mut files = Vec::new();
-    let mut folders = vec![repo().join("configs")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "toml") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
+    let files = fuzzaug_tests::shipped_configs();
     assert!(files.len() >= 22, "{} configs", files.len());
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();

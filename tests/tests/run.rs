@@ -6,18 +6,11 @@ use fuzzaug_tests::{
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-/// A tiny `shapes` run with a random mirror (so kill-and-resume equality covers the mirror
-/// stream too) and one rotation gene.
 fn config(epochs: u32, train: u32) -> String {
-    format!(
-        "name = \"t\"\nseed = 7\ndevice = \"cpu\"\noutput_dir = \"runs\"\n\
-         [dataset]\nname = \"shapes\"\ntrain_size = {train}\ntest_size = 64\nsize = 16\n\
-         [train]\nepochs = {epochs}\nbatch_size = 32\noptimizer = {{ kind = \"sgd\", lr = 0.05, momentum = 0.9 }}\nschedule = {{ kind = \"cosine\" }}\nhflip = true\n\
-         [[transforms]]\nname = \"rotation\"\n"
-    )
+    fuzzaug_tests::shapes_run(epochs, train, "")
 }
 
 fn run_in(dir: &Path, cfg: &Path, extra: &[&str]) -> fuzzaug_tests::Run {
@@ -93,20 +86,8 @@ fn an_existing_run_directory_is_not_overwritten_silently() {
     let cfg = a.write("c.toml", &config(1, 64));
     run_in(a.path(), &cfg, &[]).ok();
     let err = run_in(a.path(), &cfg, &[]).fails().to_string();
-    assert!(err.contains("run directory runs/t already exists; pass --resume to continue it or --overwrite to replace it"), "{err}");
+    assert!(err.contains("run directory runs/t already exists (it holds checkpoints/last, metrics.csv (1 epoch), metrics.jsonl, plots/, summary.json); pass --resume to continue it or --overwrite to replace it"), "{err}");
     run_in(a.path(), &cfg, &["--overwrite"]).ok();
-}
-
-fn wait_for(path: &Path, timeout: Duration) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(
-            start.elapsed() < timeout,
-            "{} did not appear",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -126,7 +107,7 @@ fn a_killed_run_resumes_to_the_same_result() {
         .spawn()
         .unwrap();
     let dir = killed.path().join("runs/t");
-    wait_for(&dir.join("checkpoints/last"), Duration::from_secs(120));
+    fuzzaug_tests::wait_for_file(&dir.join("checkpoints/last"), Duration::from_secs(120));
     std::thread::sleep(Duration::from_millis(300)); // into epoch 2
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -139,35 +120,21 @@ fn a_killed_run_resumes_to_the_same_result() {
     assert_eq!(metrics(&dir), metrics(&reference.path().join("runs/t")));
 }
 
+/// A diverging run stops at its first non-finite loss and leaves nothing worth keeping, so the
+/// corrected run starts without `--overwrite`.
 #[test]
-fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
+fn a_non_finite_loss_stops_the_run_and_the_corrected_run_starts() {
     let a = Scratch::new();
     let cfg = a.write("c.toml", &config(1, 128));
-    run_in(a.path(), &cfg, &[]).ok();
-    let ckpt = a.path().join("runs/t/checkpoints/last");
-    let before = std::fs::read(&ckpt).unwrap();
-    let err = run_in(
-        a.path(),
-        &cfg,
-        &[
-            "--resume",
-            "--set",
-            "train.epochs=3",
-            "--set",
-            "train.optimizer.lr=1e12",
-        ],
-    )
-    .fails()
-    .to_string();
+    let err = run_in(a.path(), &cfg, &["--set", "train.optimizer.lr=1e12"])
+        .fails()
+        .to_string();
     assert!(err.contains("non-finite training loss"), "{err}");
-    assert!(err.contains("at epoch 2, batch "), "{err}");
-    assert!(
-        err.contains("the last good checkpoint (epoch 1) is intact at runs/t/checkpoints/last"),
-        "{err}"
-    );
-    assert_eq!(std::fs::read(&ckpt).unwrap(), before);
-    // ... and it still loads: resuming with a sane learning rate finishes the run.
-    run_in(a.path(), &cfg, &["--resume", "--set", "train.epochs=2"]).ok();
+    assert!(err.contains("at epoch 1, batch "), "{err}");
+    assert!(err.contains("no checkpoint was written yet"), "{err}");
+    assert!(!a.path().join("runs/t/checkpoints/last").exists());
+    run_in(a.path(), &cfg, &[]).ok();
+    assert!(a.path().join("runs/t/summary.json").is_file());
 }
 
 #[test]
@@ -188,7 +155,7 @@ fn a_checkpoint_from_another_model_is_refused_naming_the_difference() {
     )
     .fails()
     .to_string();
-    assert!(err.contains("runs/t/checkpoints/last was written for a different config:\n  model: checkpoint small-cnn, config preact-resnet20"), "{err}");
+    assert!(err.contains("runs/t/checkpoints/last belongs to a different run than this config describes, so it is not resumed:\n  model.arch: the run has \"small-cnn\", this config \"preact-resnet20\"\n  train.epochs: the run has 1, this config 2\nResume with the run's own config"), "{err}");
 }
 
 #[test]
@@ -222,8 +189,9 @@ fn resume_without_a_checkpoint_starts_and_unwritable_output_is_an_error() {
     let cfg = a.write("c.toml", &config(1, 64));
     // A scheduler launches `run --resume` every time: with nothing to resume, the run starts
     // (here in a run directory left by a start that died before its first epoch ended).
-    std::fs::create_dir_all(a.path().join("runs/t")).unwrap();
+    std::fs::create_dir_all(a.path().join("runs/t/checkpoints")).unwrap();
     std::fs::write(a.path().join("runs/t/config.toml"), "stale").unwrap();
+    std::fs::write(a.path().join("runs/t/metrics.csv"), "epoch,lr\n").unwrap();
     let out = fuzzaug_with(
         &["run", cfg.to_str().unwrap(), "--resume"],
         Some(a.path()),
@@ -232,7 +200,7 @@ fn resume_without_a_checkpoint_starts_and_unwritable_output_is_an_error() {
     out.ok();
     assert!(
         out.stderr
-            .contains("--resume: runs/t holds no checkpoint yet; starting the run from epoch 1"),
+            .contains("runs/t: replacing what a start that finished no epoch left there"),
         "{}",
         out.stderr
     );
@@ -249,8 +217,8 @@ fn resume_without_a_checkpoint_starts_and_unwritable_output_is_an_error() {
     .to_string();
     assert!(
         err.contains(&format!(
-            "cannot create the run directory {}/t",
-            blocker.display()
+            "`output_dir` {:?} is a file, not a folder",
+            blocker.display().to_string()
         )),
         "{err}"
     );
@@ -341,7 +309,7 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
         .spawn()
         .unwrap();
     let ckpt = a.path().join("runs/t/checkpoints/last");
-    wait_for(&ckpt, Duration::from_secs(120));
+    fuzzaug_tests::wait_for_file(&ckpt, Duration::from_secs(120));
     let before = std::fs::read(&ckpt).unwrap();
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -352,14 +320,20 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("error: run t (c.toml)"), "{err}");
-    assert!(err.contains("interrupted at epoch 2, batch "), "{err}");
-    assert!(err.contains("nothing of that epoch was saved. The last good checkpoint (epoch 1) is intact at runs/t/checkpoints/last; continue with `fuzzaug run c.toml --resume`"), "{err}");
+    assert!(
+        err.contains("interrupted in epoch 2, after batch "),
+        "{err}"
+    );
+    assert!(err.contains("nothing of that epoch was saved. The last good checkpoint (epoch 1) is intact at runs/t/checkpoints/last; continue with `fuzzaug run --resume runs/t`"), "{err}");
     assert_eq!(
         std::fs::read(&ckpt).unwrap(),
         before,
         "the checkpoint is untouched"
     );
-    run_in(a.path(), &cfg, &["--resume"]).ok();
+    // The printed command continues the run from its own directory.
+    fuzzaug_in(&["run", "--resume", "runs/t", "--quiet"], Some(a.path())).ok();
+    assert!(a.path().join("runs/t/summary.json").is_file());
+    let _ = cfg;
 }
 
 #[test]

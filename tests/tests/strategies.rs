@@ -74,15 +74,14 @@ fn sensei_scores_its_population_per_searched_sample_and_resumes_its_search() {
             "population 10 per searched sample, 1 per skipped one"
         );
     }
-    // One epoch, then --resume to two: the search continues where it was (robust_acc differs
-    // only because the one-epoch run evaluated it at its end).
+    // One epoch (--stop-after 1), then --resume: the search continues where it was.
     let split = Scratch::new();
     split.write(
         "c.toml",
         &config("name = \"sensei\"\nselective = { enabled = true, threshold = 5.0 }"),
     );
     fuzzaug_in(
-        &["run", "c.toml", "--quiet", "--set", "train.epochs=1"],
+        &["run", "c.toml", "--quiet", "--stop-after", "1"],
         Some(split.path()),
     )
     .ok();
@@ -158,7 +157,7 @@ fn preview_shows_the_chosen_variants(dir: &std::path::Path) {
     .to_string();
     assert!(
         err.contains(
-            "checkpoints/last was written for a different config:\n  seed: checkpoint 3, config 4"
+            "checkpoints/last belongs to a different run than this config describes:\n  seed: the run has 3, this config 4"
         ),
         "{err}"
     );
@@ -174,7 +173,7 @@ fn bce_sum_fitness_is_computed_by_the_host() {
             &config(&format!("name = \"sensei\"\nfitness = \"{fitness}\"")),
         );
         fuzzaug_in(
-            &["run", "c.toml", "--quiet", "--set", "train.epochs=1"],
+            &["run", "c.toml", "--quiet", "--stop-after", "1"],
             Some(dir.path()),
         )
         .ok();

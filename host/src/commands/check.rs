@@ -1,10 +1,11 @@
-//! `fuzzaug check CONFIG`: validate everything a run would, then stop.
+//! `fuzzaug check CONFIG`: validate everything a run would, then stop, having written nothing.
 use crate::{cli::CheckArgs, config::OptimizerConfig, setup::Experiment};
 use std::path::PathBuf;
 
 /// Validates the config and builds its components; prints a summary.
 pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
+    exp.preflight()?;
     let parts = exp.components()?;
     let c = &exp.config;
     let d = &parts.dataset_info;

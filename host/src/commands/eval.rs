@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
     let mut session = Session::new(&exp.config, exp.components()?)?;
-    let epoch = run::restore(&mut session, &args.checkpoint)?;
+    let (epoch, _) = run::restore(&mut session, &args.checkpoint)?;
     let acc = session.evaluate()?;
     let robust = session.robust(exp.config.eval.robust_subset)?;
     let classes = &session.parts.dataset_info.classes;
@@ -67,8 +67,11 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         p.push(".eval.json");
         PathBuf::from(p)
     });
-    std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")
-        .with_context(|| format!("writing {}", out.display()))?;
+    crate::atomic::write(
+        &out,
+        (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+    )
+    .with_context(|| format!("writing {}", out.display()))?;
     println!("written to {}", out.display());
     Ok(0)
 }

@@ -111,7 +111,7 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
 /// The first training samples under the chromosomes the strategy holds for them in the run's
 /// latest checkpoint; `None` (with a note) when there is no checkpoint yet.
 fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<Option<Strip>> {
-    let path = run::run_dir(exp).join("checkpoints").join("last");
+    let path = run::dir::last_checkpoint(&run::run_dir(exp));
     if !path.exists() {
         println!(
             "no checkpoint at {} yet: after `fuzzaug run` the preview also shows the variants \
@@ -126,10 +126,11 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
         parts,
         ckpt.meta.epoch,
         0,
-    ));
+        0.0,
+    )?);
     if !diffs.is_empty() {
         anyhow::bail!(
-            "{} was written for a different config:\n  {}",
+            "{} belongs to a different run than this config describes:\n  {}",
             path.display(),
             diffs.join("\n  ")
         );

@@ -1,14 +1,29 @@
-//! `fuzzaug run CONFIG... [--set k=v]... [--resume | --overwrite] [--quiet]`.
+//! `fuzzaug run CONFIG... [--set k=v]... [--resume | --overwrite] [--quiet]`, and
+//! `fuzzaug run --resume RUN_DIR...`, which continues a run from its directory's own config.
 use crate::{cli::RunArgs, run, setup::Experiment};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
-/// The configs named on the command line: files as given, folders expanded to their `*.toml`
-/// files in name order.
-fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// Whether `p` is a run directory (what `fuzzaug run` writes), not a folder of configs.
+fn is_run_dir(p: &Path) -> bool {
+    p.join(run::dir::CONFIG).is_file() && p.join(run::dir::CHECKPOINTS).is_dir()
+}
+
+/// The configs named on the command line: files as given, run directories as given (with
+/// `--resume` only), folders expanded to their `*.toml` files in name order.
+fn expand(paths: &[PathBuf], resume: bool) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
-        if p.is_dir() {
+        if is_run_dir(p) {
+            if !resume {
+                anyhow::bail!(
+                    "{} is a run directory; pass --resume to continue it (`fuzzaug run --resume {}`), or give the config file to start a run",
+                    p.display(),
+                    p.display()
+                );
+            }
+            out.push(p.clone());
+        } else if p.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("reading {}", p.display()))?
                 .filter_map(Result::ok)
@@ -33,10 +48,16 @@ fn finished(exp: &Experiment) -> bool {
 
 /// Runs each config in turn; with several, finished runs are skipped.
 pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let configs = expand(&args.configs)?;
+    // Before plugins load, so that a Ctrl-C from here on stops the run cleanly.
+    run::interrupt::install();
+    let configs = expand(&args.configs, args.resume)?;
     let several = configs.len() > 1;
     for path in &configs {
-        let exp = Experiment::load(path, &args.overrides, cli_dirs)?;
+        let exp = if is_run_dir(path) {
+            Experiment::load_run(path, &args.overrides, cli_dirs)?
+        } else {
+            Experiment::load(path, &args.overrides, cli_dirs)?
+        };
         if several && finished(&exp) && !args.overwrite {
             log::info!(
                 "{}: finished already ({}), skipped",
@@ -47,29 +68,36 @@ pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         }
         let resume = args.resume
             || (several
-                && run::run_dir(&exp).join("checkpoints/last").is_file()
+                && run::dir::last_checkpoint(&run::run_dir(&exp)).is_file()
                 && !args.overwrite);
         let options = run::Options {
             resume,
             overwrite: args.overwrite,
             quiet: args.quiet,
+            stop_after: args.stop_after,
         };
-        let summary = run_one(path, &exp, options)?;
-        println!(
-            "{}: test accuracy {:.4}, robust accuracy {:.4} (grid of {} on {} images) after {} epochs ({:.0} s); run directory {}",
-            path.display(),
-            summary.test_acc,
-            summary.robust.robust_acc,
-            summary.robust.grid_size,
-            summary.robust.subset,
-            summary.epochs,
-            summary.train_seconds,
-            summary.dir.display()
-        );
+        match run_one(path, &exp, options)? {
+            run::Outcome::Finished(summary) => println!(
+                "{}: test accuracy {:.4}, robust accuracy {:.4} (grid of {} on {} images) after {} epochs ({:.0} s); run directory {}",
+                path.display(),
+                summary.test_acc,
+                summary.robust.robust_acc,
+                summary.robust.grid_size,
+                summary.robust.subset,
+                summary.epochs,
+                summary.train_seconds,
+                summary.dir.display()
+            ),
+            run::Outcome::Paused { dir, epoch, epochs } => println!(
+                "{}: stopped after epoch {epoch} of {epochs} as --stop-after asked; continue with `fuzzaug run --resume {}`",
+                path.display(),
+                dir.display()
+            ),
+        }
     }
     Ok(0)
 }
 
-fn run_one(path: &Path, exp: &Experiment, options: run::Options) -> anyhow::Result<run::Summary> {
+fn run_one(path: &Path, exp: &Experiment, options: run::Options) -> anyhow::Result<run::Outcome> {
     run::run(exp, options).with_context(|| format!("run {} ({})", exp.config.name, path.display()))
 }

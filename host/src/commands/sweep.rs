@@ -97,9 +97,9 @@ fn expand_and_run(file: &Path, args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow
             extra: args.extra.clone(),
         };
         let script_path = dir.join("submit.sbatch");
-        std::fs::write(
+        crate::atomic::write(
             &script_path,
-            slurm::script(&dir, &manifest, &options, &exe, cli_dirs),
+            slurm::script(&dir, &manifest, &options, &exe, cli_dirs).as_bytes(),
         )
         .with_context(|| format!("writing {}", script_path.display()))?;
         let job = slurm::submit(&script_path)?;

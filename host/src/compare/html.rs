@@ -70,5 +70,6 @@ pub fn write(out: &Path, runs: &[Record], figures: &[(&str, &str)]) -> anyhow::R
     }
     page += "</body></html>\n";
     let path = out.join("report.html");
-    std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))
+    crate::atomic::write(&path, page.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }

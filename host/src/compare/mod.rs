@@ -34,7 +34,8 @@ pub fn write(dirs: &[PathBuf], out: &Path) -> anyhow::Result<Report> {
         ("table.csv", table::csv(&runs)),
     ] {
         let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        crate::atomic::write(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
         files.push(path);
     }
     let drawn = figures::write(out, &runs)?;

@@ -1,14 +1,16 @@
 //! The experiment config: types, loading with `--set`, and validation that
 //! points at the file, line and column of every problem.
 mod load;
+mod output;
 mod source;
 mod validate;
 
 pub use load::{edit, load, parse_override, toml_string};
+pub use output::check_output_dir;
 pub use source::{ConfigError, Source};
 pub use validate::validate;
 
-use serde::{Deserialize, Serialize};
+use serde::{de::Error as _, Deserialize, Deserializer, Serialize};
 use std::{collections::BTreeMap, path::PathBuf};
 
 /// A whole experiment.
@@ -89,7 +91,7 @@ pub struct TransformConfig {
     /// The transform component's name.
     pub name: String,
     /// `[lo, hi]`; the transform's default range when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "range")]
     pub range: Option<[f64; 2]>,
     /// Grid step of a discrete space; absent = continuous.
     #[serde(default)]
@@ -234,7 +236,7 @@ pub enum OptimizerConfig {
         #[serde(default = "default_adamw_wd")]
         weight_decay: f64,
         /// Adam's beta1 and beta2.
-        #[serde(default = "default_betas")]
+        #[serde(default = "default_betas", deserialize_with = "betas")]
         betas: [f64; 2],
         /// Adam's epsilon.
         #[serde(default = "default_eps")]
@@ -355,6 +357,25 @@ impl Default for EvalConfig {
             robust_subset: None,
         }
     }
+}
+
+/// Exactly `N` numbers: serde's own `[f64; N]` takes the first `N` of a longer list.
+fn exactly<'de, D: Deserializer<'de>, const N: usize>(
+    d: D,
+    key: &str,
+    shape: &str,
+) -> Result<[f64; N], D::Error> {
+    let v = Vec::<f64>::deserialize(d)?;
+    <[f64; N]>::try_from(v.as_slice())
+        .map_err(|_| D::Error::custom(load::length_message(key, N, shape, v.len())))
+}
+
+fn range<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[f64; 2]>, D::Error> {
+    exactly(d, "range", "[lo, hi]").map(Some)
+}
+
+fn betas<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+    exactly(d, "betas", "[beta1, beta2]")
 }
 
 fn default_device() -> String {

@@ -110,24 +110,28 @@ fn legend_corner(
         .map_or(UpperRight, |c| c.0)
 }
 
-/// Draws `series` into `path` (`.png` or `.svg`).
+/// Draws `series` into `path` (`.png` or `.svg`), written whole or not at all
+/// ([`crate::atomic`]).
 pub fn line_chart(path: &Path, labels: &Labels<'_>, series: &[Series]) -> anyhow::Result<()> {
     register_font();
     let svg = path.extension().is_some_and(|e| e == "svg");
-    if svg {
-        chart(
-            SVGBackend::new(path, (900, 560)).into_drawing_area(),
-            labels,
-            series,
-        )
-    } else {
-        chart(
-            BitMapBackend::new(path, (900, 560)).into_drawing_area(),
-            labels,
-            series,
-        )
-    }
-    .with_context(|| format!("drawing {}", path.display()))
+    let draw = |tmp: &Path| {
+        if svg {
+            chart(
+                SVGBackend::new(tmp, (900, 560)).into_drawing_area(),
+                labels,
+                series,
+            )
+        } else {
+            chart(
+                BitMapBackend::new(tmp, (900, 560)).into_drawing_area(),
+                labels,
+                series,
+            )
+        }
+        .map_err(std::io::Error::other)
+    };
+    crate::atomic::write_with(path, draw).with_context(|| format!("drawing {}", path.display()))
 }
 
 fn chart<DB: DrawingBackend>(

@@ -16,7 +16,7 @@ const MAGIC: &[u8; 19] = b"FUZZAUG-CHECKPOINT\0";
 const VERSION: u32 = 1;
 
 /// What a checkpoint says about the run that wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     /// Epochs completed.
     pub epoch: u32,
@@ -38,13 +38,29 @@ pub struct Meta {
     pub rng_word_pos: String,
     /// The fuzzaug version that wrote it.
     pub fuzzaug: String,
+    /// The run's training-relevant resolved config ([`super::identity`]); absent in
+    /// checkpoints of fuzzaug before 0.2, which are compared on the fields above only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+    /// Wall seconds of the finished epochs, over every session of the run.
+    #[serde(default)]
+    pub train_seconds: f64,
 }
 
 impl Meta {
-    /// The metadata of a run of `config` with `parts` after `epoch` epochs, its random stream at
-    /// `rng_word_pos`.
-    pub fn of(config: &Config, parts: &Components, epoch: u32, rng_word_pos: u128) -> Self {
-        Self {
+    /// The metadata of a run of `config` with `parts` after `epoch` epochs that took
+    /// `train_seconds`, its random stream at `rng_word_pos`.
+    pub fn of(
+        config: &Config,
+        parts: &Components,
+        epoch: u32,
+        rng_word_pos: u128,
+        train_seconds: f64,
+    ) -> anyhow::Result<Self> {
+        let hflip = config
+            .train
+            .hflip_for(parts.dataset_info.mirror_preserves_labels);
+        Ok(Self {
             epoch,
             model: config.model.arch.clone(),
             dataset: config.dataset.name.clone(),
@@ -59,19 +75,23 @@ impl Meta {
             seed: config.seed,
             rng_word_pos: rng_word_pos.to_string(),
             fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
-        }
+            config: Some(super::identity::of(config, hflip)?),
+            train_seconds,
+        })
     }
 
-    /// The fields in which `other` (the current config) differs, as readable lines.
+    /// The fields in which `other` (the current config) differs, as readable lines: every
+    /// training-relevant key of the resolved config, and what the dataset reports.
     pub fn differences(&self, other: &Meta) -> Vec<String> {
-        let mut out = Vec::new();
+        let whole = self.config.as_ref().zip(other.config.as_ref());
+        let mut out = whole.map_or_else(Vec::new, |(run, now)| {
+            super::identity::differences(run, now)
+        });
         let mut cmp = |what: &str, a: String, b: String| {
             if a != b {
-                out.push(format!("{what}: checkpoint {a}, config {b}"));
+                out.push(format!("{what}: the run has {a}, this config {b}"));
             }
         };
-        cmp("model", self.model.clone(), other.model.clone());
-        cmp("dataset", self.dataset.clone(), other.dataset.clone());
         cmp(
             "training images",
             self.train_len.to_string(),
@@ -82,9 +102,13 @@ impl Meta {
             self.classes.to_string(),
             other.classes.to_string(),
         );
-        cmp("genes", self.genes.join(", "), other.genes.join(", "));
-        cmp("strategy", self.strategy.clone(), other.strategy.clone());
-        cmp("seed", self.seed.to_string(), other.seed.to_string());
+        if whole.is_none() {
+            cmp("model", self.model.clone(), other.model.clone());
+            cmp("dataset", self.dataset.clone(), other.dataset.clone());
+            cmp("genes", self.genes.join(", "), other.genes.join(", "));
+            cmp("strategy", self.strategy.clone(), other.strategy.clone());
+            cmp("seed", self.seed.to_string(), other.seed.to_string());
+        }
         out
     }
 }
@@ -121,24 +145,8 @@ pub fn save(
     section(&mut out, strategy);
     let digest = Sha256::digest(&out);
     out.extend_from_slice(&digest);
-    let dir = path.parent().context("checkpoint path has no folder")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("ckpt"),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut f, &out)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    };
-    write()
+    crate::atomic::write(path, &out)
         .with_context(|| format!("writing the checkpoint {}", path.display()))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
 }
 
 /// Reads and verifies a checkpoint, placing its tensors on `device`.
@@ -202,6 +210,8 @@ mod tests {
             seed: 1,
             rng_word_pos: "42".into(),
             fuzzaug: "0.1.0".into(),
+            config: None,
+            train_seconds: 1.5,
         }
     }
 
@@ -254,8 +264,8 @@ mod tests {
         assert_eq!(
             meta().differences(&other),
             vec![
-                "model: checkpoint small-cnn, config resnet18",
-                "dataset: checkpoint shapes, config cifar10"
+                "model: the run has small-cnn, this config resnet18",
+                "dataset: the run has shapes, this config cifar10"
             ]
         );
     }

@@ -95,37 +95,86 @@ pub struct Metrics {
     jsonl: PathBuf,
 }
 
+/// The metrics files of a run directory as they must be when its training (re)starts: the
+/// rows of the finished epochs, nothing after. Checked by [`Metrics::prepare`] before the run
+/// touches anything, written by [`Prepared::write`].
+pub struct Prepared {
+    metrics: Metrics,
+    csv: String,
+    json: String,
+}
+
 impl Metrics {
-    /// The metrics files of `dir`, keeping the rows of epochs `1..=keep_epochs` (for a resumed
-    /// run) and dropping any later ones an interrupted run left behind.
-    pub fn open(dir: &Path, keep_epochs: u32) -> anyhow::Result<Self> {
-        let me = Self {
-            csv: dir.join("metrics.csv"),
-            jsonl: dir.join("metrics.jsonl"),
-        };
+    /// The appender of `dir`'s files as they are.
+    pub fn at(dir: &Path) -> Self {
+        Self {
+            csv: dir.join(super::dir::METRICS_CSV),
+            jsonl: dir.join(super::dir::METRICS_JSONL),
+        }
+    }
+
+    /// The files of `dir` keeping the rows of epochs `1..=keep_epochs` (a resumed run) and
+    /// dropping what an interrupted run wrote after them; refused when a kept row is missing or
+    /// out of order, since the run's history would then be incomplete.
+    pub fn prepare(dir: &Path, keep_epochs: u32) -> anyhow::Result<Prepared> {
+        let metrics = Self::at(dir);
         let keep = keep_epochs as usize;
-        let csv_rows: Vec<String> = read_lines(&me.csv)?
+        let csv_rows: Vec<String> = read_lines(&metrics.csv)?
             .into_iter()
             .skip(1)
             .take(keep)
             .collect();
-        let json_rows: Vec<String> = read_lines(&me.jsonl)?.into_iter().take(keep).collect();
+        let json_rows: Vec<String> = read_lines(&metrics.jsonl)?.into_iter().take(keep).collect();
+        for (file, rows) in [(&metrics.csv, &csv_rows), (&metrics.jsonl, &json_rows)] {
+            let in_order = rows
+                .iter()
+                .enumerate()
+                .take_while(|(i, r)| epoch_of(r) == Some(i + 1))
+                .count();
+            if in_order < keep {
+                anyhow::bail!(
+                    "{} does not hold the rows of the {keep} epochs the checkpoint has finished (it has {in_order} in order); the run's history would be incomplete, so it is not resumed",
+                    file.display(),
+                );
+            }
+        }
         let mut csv = COLUMNS.join(",") + "\n";
         for r in csv_rows {
             csv += &(r + "\n");
         }
-        let json: String = json_rows.into_iter().map(|r| r + "\n").collect();
-        std::fs::write(&me.csv, csv).with_context(|| format!("writing {}", me.csv.display()))?;
-        std::fs::write(&me.jsonl, json)
-            .with_context(|| format!("writing {}", me.jsonl.display()))?;
-        Ok(me)
+        let json = json_rows.into_iter().map(|r| r + "\n").collect();
+        Ok(Prepared { metrics, csv, json })
     }
 
-    /// Appends one epoch.
+    /// Appends one epoch: one write of whole lines to each file, synced, so that a crash
+    /// leaves whole rows (a cut last row is dropped by the next [`Metrics::prepare`]).
     pub fn append(&self, row: &Row) -> anyhow::Result<()> {
         append(&self.csv, &row.csv())?;
         append(&self.jsonl, &(row.json().to_string() + "\n"))
     }
+}
+
+impl Prepared {
+    /// Writes both files (atomically) and returns the appender.
+    pub fn write(self) -> anyhow::Result<Metrics> {
+        for (path, text) in [
+            (&self.metrics.csv, &self.csv),
+            (&self.metrics.jsonl, &self.json),
+        ] {
+            crate::atomic::write(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(self.metrics)
+    }
+}
+
+/// The epoch of a CSV row (first cell) or a JSONL row (`epoch` key).
+fn epoch_of(row: &str) -> Option<usize> {
+    if row.starts_with('{') {
+        let v: Value = serde_json::from_str(row).ok()?;
+        return v.get("epoch")?.as_u64().map(|e| e as usize);
+    }
+    row.split(',').next()?.trim().parse().ok()
 }
 
 fn read_lines(p: &Path) -> anyhow::Result<Vec<String>> {
@@ -187,7 +236,7 @@ mod tests {
     #[test]
     fn resume_keeps_only_finished_epochs() {
         let d = tempfile::tempdir().unwrap();
-        let m = Metrics::open(d.path(), 0).unwrap();
+        let m = Metrics::prepare(d.path(), 0).unwrap().write().unwrap();
         for e in 1..=3 {
             m.append(&row(e)).unwrap();
         }
@@ -198,7 +247,7 @@ mod tests {
             rows[0][6], "",
             "robust_acc is empty without a grid evaluation"
         );
-        Metrics::open(d.path(), 2).unwrap();
+        Metrics::prepare(d.path(), 2).unwrap().write().unwrap();
         assert_eq!(read_csv(&d.path().join("metrics.csv")).unwrap().1.len(), 2);
         assert_eq!(
             std::fs::read_to_string(d.path().join("metrics.jsonl"))

@@ -1,7 +1,10 @@
 //! A run: the run directory, the epoch loop around a training
 //! [`Session`](crate::train::Session), metrics, checkpoints and the summary.
 pub mod checkpoint;
+pub mod dir;
+pub mod identity;
 pub mod interrupt;
+pub mod lock;
 pub mod metrics;
 
 use crate::{
@@ -27,6 +30,24 @@ pub struct Options {
     pub overwrite: bool,
     /// No progress bars and no per-epoch lines.
     pub quiet: bool,
+    /// Train at most this many epochs in this session, then stop with the run resumable.
+    pub stop_after: Option<u32>,
+}
+
+/// How a session of a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every epoch trained; the summary is written.
+    Finished(Summary),
+    /// Stopped as `stop_after` asked, after `epoch` of `epochs` epochs.
+    Paused {
+        /// The run directory.
+        dir: PathBuf,
+        /// Epochs finished.
+        epoch: u32,
+        /// Epochs of the run.
+        epochs: u32,
+    },
 }
 
 /// What a finished run reports (also `summary.json`).
@@ -46,7 +67,7 @@ pub struct Summary {
 
 /// Whether the run in `dir` has finished: its `summary.json`, written last, exists.
 pub fn is_finished(dir: &Path) -> bool {
-    dir.join("summary.json").is_file()
+    dir.join(self::dir::SUMMARY).is_file()
 }
 
 /// The run directory of a config.
@@ -54,40 +75,17 @@ pub fn run_dir(exp: &Experiment) -> PathBuf {
     exp.config.output_dir.join(&exp.config.name)
 }
 
-/// Creates the run directory; returns whether the run resumes. `--resume` with nothing to
-/// resume (no checkpoint yet: a first start, or a job requeued before its first epoch ended)
-/// starts the run, so that a scheduler can always launch `fuzzaug run CONFIG --resume`.
-fn prepare_dir(dir: &Path, options: Options) -> anyhow::Result<bool> {
-    let exists = dir.exists();
-    if exists && !options.resume && !options.overwrite {
-        bail!("run directory {} already exists; pass --resume to continue it or --overwrite to replace it", dir.display());
-    }
-    let resume = options.resume && dir.join("checkpoints").join("last").is_file();
-    if options.resume && !resume {
-        log::info!(
-            "--resume: {} holds no checkpoint yet; starting the run from epoch 1",
-            dir.display()
-        );
-    }
-    if exists && (options.overwrite || (options.resume && !resume)) {
-        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
-    }
-    for sub in ["", "checkpoints", "plots"] {
-        let d = dir.join(sub);
-        std::fs::create_dir_all(&d)
-            .with_context(|| format!("cannot create the run directory {}", d.display()))?;
-    }
-    Ok(resume)
-}
-
 /// The resolved config with provenance: fuzzaug's version, libtorch, and each plugin
 /// library's path, SHA-256 and fingerprint.
 fn resolved_config(exp: &Experiment) -> anyhow::Result<String> {
     let mut text = toml::to_string(&exp.config).context("writing the resolved config")?;
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     text.push_str(&format!(
-        "\n# Provenance, written by fuzzaug (ignored when this file is used as a config).\n[fuzzaug]\nversion = \"{}\"\nlibtorch = \"{}\"\n",
+        "\n# Provenance, written by fuzzaug (ignored when this file is used as a config).\n[fuzzaug]\nversion = \"{}\"\nlibtorch = \"{}\"\nconfig = {}\nconfig_dir = {}\n",
         env!("CARGO_PKG_VERSION"),
-        crate::runtime::built_libtorch()
+        crate::runtime::built_libtorch(),
+        crate::config::toml_string(&absolute(&exp.source.path).display().to_string()),
+        crate::config::toml_string(&absolute(&exp.base_dir).display().to_string()),
     ));
     for lib in exp.registry.libraries() {
         let fp: Vec<String> = lib
@@ -107,16 +105,22 @@ fn resolved_config(exp: &Experiment) -> anyhow::Result<String> {
     Ok(text)
 }
 
-fn meta(session: &Session, epoch: u32) -> checkpoint::Meta {
+fn meta(session: &Session, epoch: u32, train_seconds: f64) -> anyhow::Result<checkpoint::Meta> {
     checkpoint::Meta::of(
         &session.config,
         &session.parts,
         epoch,
         session.rng.get_word_pos(),
+        train_seconds,
     )
 }
 
-fn save_checkpoint(session: &Session, path: &Path, epoch: u32) -> anyhow::Result<()> {
+fn save_checkpoint(
+    session: &Session,
+    path: &Path,
+    epoch: u32,
+    train_seconds: f64,
+) -> anyhow::Result<()> {
     let mut tensors: Vec<(String, tch::Tensor)> = session
         .vs
         .variables()
@@ -126,17 +130,23 @@ fn save_checkpoint(session: &Session, path: &Path, epoch: u32) -> anyhow::Result
     tensors.extend(session.optimizer.state_tensors());
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     let strategy = session.parts.strategy.save_state()?;
-    checkpoint::save(path, &meta(session, epoch), &tensors, &strategy)
+    checkpoint::save(
+        path,
+        &meta(session, epoch, train_seconds)?,
+        &tensors,
+        &strategy,
+    )
 }
 
-/// Loads a checkpoint into `session` after checking it was written for the same config;
-/// returns the epochs it had completed.
-pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
+/// Loads a checkpoint into `session` after checking it was written for the same run (every
+/// training-relevant key of the resolved config); returns the epochs it had completed and the
+/// seconds they took.
+pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<(u32, f64)> {
     let ckpt = checkpoint::load(path, session.device)?;
-    let diffs = ckpt.meta.differences(&meta(session, ckpt.meta.epoch));
+    let diffs = ckpt.meta.differences(&meta(session, ckpt.meta.epoch, 0.0)?);
     if !diffs.is_empty() {
         bail!(
-            "{} was written for a different config:\n  {}",
+            "{} belongs to a different run than this config describes, so it is not resumed:\n  {}\nResume with the run's own config (`fuzzaug run --resume RUN_DIR` reads it from the run directory); to train further on other settings, start a new run",
             path.display(),
             diffs.join("\n  ")
         );
@@ -162,7 +172,7 @@ pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
         .parse()
         .with_context(|| format!("{}: bad random-stream position", path.display()))?;
     session.rng.set_word_pos(pos);
-    Ok(ckpt.meta.epoch)
+    Ok((ckpt.meta.epoch, ckpt.meta.train_seconds))
 }
 
 fn row(epoch: u32, stats: &EpochStats, test: &crate::train::Accuracy) -> Row {
@@ -208,23 +218,110 @@ fn row(epoch: u32, stats: &EpochStats, test: &crate::train::Accuracy) -> Row {
     }
 }
 
+/// Puts the run directory in place for `plan`: a new one built beside and swapped in, or the
+/// resumed one with its metrics cut back to the checkpoint. Nothing is written before this.
+fn open_dir(
+    dir: &Path,
+    plan: self::dir::Plan,
+    config_text: &str,
+    metrics: Option<metrics::Prepared>,
+) -> anyhow::Result<Metrics> {
+    let config = |d: &Path| {
+        let p = d.join(self::dir::CONFIG);
+        crate::atomic::write(&p, config_text.as_bytes())
+            .with_context(|| format!("writing {}", p.display()))
+    };
+    match (plan, metrics) {
+        (self::dir::Plan::Resume, Some(prepared)) => {
+            for d in [
+                dir.to_path_buf(),
+                dir.join(self::dir::CHECKPOINTS),
+                dir.join(self::dir::PLOTS),
+            ] {
+                for stale in crate::atomic::remove_stale(&d)
+                    .with_context(|| format!("cleaning {}", d.display()))?
+                {
+                    log::info!("removed {}, left by a process that died", stale.display());
+                }
+            }
+            config(dir)?;
+            prepared.write()
+        }
+        _ => {
+            let staged = self::dir::Staged::new(dir)?;
+            config(&staged.path)?;
+            Metrics::prepare(&staged.path, 0)?.write()?;
+            staged.commit()?;
+            Ok(Metrics::at(dir))
+        }
+    }
+}
+
 /// Trains `exp` to the end, writing its run directory.
-pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
+///
+/// Everything is checked before the run directory is touched: the config, the plugins and
+/// their settings, the dataset files (the session loads them), the lock, what the directory
+/// holds and, when resuming, that its checkpoint belongs to this very run.
+pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
+    // From the start, so a Ctrl-C while the data loads stops the run before it trains rather
+    // than killing it wherever it is.
+    interrupt::install();
     let dir = run_dir(exp);
-    crate::train::preflight(&exp.config)?;
-    let resume = prepare_dir(&dir, options)?;
-    std::fs::write(dir.join("config.toml"), resolved_config(exp)?)
-        .with_context(|| format!("writing {}", dir.join("config.toml").display()))?;
+    exp.preflight()?;
     let parts = exp.components()?;
     let mut session = Session::new(&exp.config, parts)?;
-    let last = dir.join("checkpoints").join("last");
-    let start_epoch = if resume {
-        restore(&mut session, &last)?
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the output folder {}", parent.display()))?;
+    }
+    let _lock = lock::RunLock::acquire(&dir)?;
+    for done in self::dir::recover(&dir)? {
+        log::warn!("{done}");
+    }
+    let contents = self::dir::Contents::of(&dir)?;
+    let plan = self::dir::plan(&dir, &contents, options)?;
+    if contents == self::dir::Contents::Unstarted {
+        log::info!(
+            "{}: replacing what a start that finished no epoch left there",
+            dir.display()
+        );
+    }
+    let last = self::dir::last_checkpoint(&dir);
+    let (start_epoch, mut train_seconds, prepared) = if plan == self::dir::Plan::Resume {
+        let (epoch, seconds) = restore(&mut session, &last)?;
+        let prepared = Metrics::prepare(&dir, epoch)?;
+        let seconds = if seconds > 0.0 || epoch == 0 {
+            seconds
+        } else {
+            previous_train_seconds(&dir, epoch)
+        };
+        (epoch, seconds, Some(prepared))
     } else {
-        0
+        (0, 0.0, None)
     };
-    let metrics = Metrics::open(&dir, start_epoch)?;
-    let mut train_seconds: f64 = previous_train_seconds(&dir, start_epoch);
+    let metrics = open_dir(&dir, plan, &resolved_config(exp)?, prepared)?;
+    train(
+        exp,
+        &mut session,
+        &dir,
+        &metrics,
+        start_epoch,
+        &mut train_seconds,
+        options,
+    )
+}
+
+/// The epoch loop from `start_epoch`, then plots and the summary.
+fn train(
+    exp: &Experiment,
+    session: &mut Session,
+    dir: &Path,
+    metrics: &Metrics,
+    start_epoch: u32,
+    train_seconds: &mut f64,
+    options: Options,
+) -> anyhow::Result<Outcome> {
+    let last = self::dir::last_checkpoint(dir);
     let bar = if options.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -233,47 +330,57 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
     let epochs = exp.config.train.epochs;
     let mut test_acc = f64::NAN;
     let mut last_robust: Option<crate::train::Robust> = None;
-    interrupt::install();
-    for epoch in start_epoch..epochs {
-        let started = Instant::now();
-        let kept = if epoch > 0 {
+    let kept = |epoch: u32| {
+        if epoch > 0 {
             format!(
                 "the last good checkpoint (epoch {epoch}) is intact at {}",
                 last.display()
             )
         } else {
             "no checkpoint was written yet".to_string()
+        }
+    };
+    // An error of epoch `epoch` (0-based) with what was kept; a stop becomes [`Interrupted`]
+    // with the command that continues the run.
+    let failed = |epoch: u32, e: anyhow::Error| -> anyhow::Error {
+        let Some(stopped) = e.downcast_ref::<crate::train::Stopped>() else {
+            return e.context(kept(epoch));
         };
-        let stats = match session.train_epoch(epoch, &bar, interrupt::requested) {
-            Ok(stats) => stats,
-            Err(e) if e.is::<crate::train::Stopped>() => {
-                let batch = e
-                    .downcast_ref::<crate::train::Stopped>()
-                    .map_or(0, |s| s.batch);
-                let how = if epoch > 0 {
-                    format!(
-                        "; continue with `fuzzaug run {} --resume`",
-                        exp.source.path.display()
-                    )
-                } else {
-                    String::new()
-                };
-                let kept = format!("{}{how}", capitalise(&kept));
-                return Err(interrupt::Interrupted {
-                    epoch: epoch + 1,
-                    batch,
-                    kept,
-                }
-                .into());
-            }
-            Err(e) => return Err(e.context(kept)),
+        let how = if epoch > 0 {
+            format!("; continue with `fuzzaug run --resume {}`", dir.display())
+        } else {
+            String::new()
         };
+        let kept = kept(epoch);
+        interrupt::Interrupted {
+            epoch: epoch + 1,
+            at: stopped.at.clone(),
+            kept: format!("{}{}{how}", kept[..1].to_uppercase(), &kept[1..]),
+        }
+        .into()
+    };
+    for epoch in start_epoch..epochs {
+        if interrupt::requested() {
+            let before = crate::train::Stopped {
+                at: "before it started".into(),
+            };
+            return Err(failed(epoch, before.into()));
+        }
+        let started = Instant::now();
+        let stats = session
+            .train_epoch(epoch, &bar, interrupt::requested)
+            .map_err(|e| failed(epoch, e))?;
         let test = session.evaluate()?;
-        train_seconds += started.elapsed().as_secs_f64();
+        *train_seconds += started.elapsed().as_secs_f64();
         let every = exp.config.eval.robust_every;
         let robust_now = epoch + 1 == epochs || (every > 0 && (epoch + 1) % every == 0);
         let robust = if robust_now {
-            Some(session.robust(exp.config.eval.robust_subset)?)
+            let subset = exp.config.eval.robust_subset;
+            Some(
+                session
+                    .robust_until(subset, &interrupt::requested)
+                    .map_err(|e| failed(epoch, e))?,
+            )
         } else {
             None
         };
@@ -289,8 +396,11 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
             last_robust = Some(rb.clone());
         }
         metrics.append(&r)?;
-        save_checkpoint(&session, &last, epoch + 1)?;
+        save_checkpoint(session, &last, epoch + 1, *train_seconds)?;
         test_acc = test.accuracy;
+        let paused = options
+            .stop_after
+            .is_some_and(|n| epoch + 1 - start_epoch >= n && epoch + 1 < epochs);
         if !options.quiet {
             bar.suspend(|| {
                 let robust = robust.as_ref().map(|r| format!(" | robust {:.4} (grid {})", r.robust_acc, r.grid_size)).unwrap_or_default();
@@ -300,9 +410,17 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
                 )
             });
         }
+        if paused {
+            bar.finish_and_clear();
+            return Ok(Outcome::Paused {
+                dir: dir.to_path_buf(),
+                epoch: epoch + 1,
+                epochs,
+            });
+        }
     }
     bar.finish_and_clear();
-    plots(&dir)?;
+    plots(dir)?;
     if test_acc.is_nan() {
         test_acc = session.evaluate()?.accuracy;
     }
@@ -311,21 +429,21 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Summary> {
         None => session.robust(exp.config.eval.robust_subset)?,
     };
     let summary = Summary {
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         test_acc,
         robust,
-        train_seconds,
+        train_seconds: *train_seconds,
         epochs,
     };
-    write_summary(exp, &session, &summary)?;
-    Ok(summary)
+    write_summary(exp, session, &summary)?;
+    Ok(Outcome::Finished(summary))
 }
 
 /// `plots/train_loss.png` and `plots/test_acc.png` from `metrics.csv` (the robust-accuracy
 /// curve joins them when robust evaluation runs).
 pub fn plots(dir: &Path) -> anyhow::Result<()> {
     use crate::report::plot::{line_chart, Labels, Series};
-    let (header, rows) = metrics::read_csv(&dir.join("metrics.csv"))?;
+    let (header, rows) = metrics::read_csv(&dir.join(self::dir::METRICS_CSV))?;
     let column = |name: &str| -> Vec<(f64, f64)> {
         let Some(c) = header.iter().position(|h| h == name) else {
             return Vec::new();
@@ -369,7 +487,7 @@ pub fn plots(dir: &Path) -> anyhow::Result<()> {
             y,
         };
         line_chart(
-            &dir.join("plots").join(file),
+            &dir.join(self::dir::PLOTS).join(file),
             &labels,
             &[Series {
                 name: name.clone(),
@@ -380,16 +498,9 @@ pub fn plots(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
 /// Training seconds already spent by the finished epochs of a resumed run.
 fn previous_train_seconds(dir: &Path, epochs: u32) -> f64 {
-    let Ok((header, rows)) = metrics::read_csv(&dir.join("metrics.csv")) else {
+    let Ok((header, rows)) = metrics::read_csv(&dir.join(self::dir::METRICS_CSV)) else {
         return 0.0;
     };
     let Some(col) = header.iter().position(|h| h == "epoch_seconds") else {
@@ -421,7 +532,7 @@ fn write_summary(exp: &Experiment, session: &Session, s: &Summary) -> anyhow::Re
         "test_images": session.parts.dataset_info.test_len,
         "fuzzaug": env!("CARGO_PKG_VERSION"),
     });
-    let p = s.dir.join("summary.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&v)? + "\n")
+    let p = s.dir.join(self::dir::SUMMARY);
+    crate::atomic::write(&p, (serde_json::to_string_pretty(&v)? + "\n").as_bytes())
         .with_context(|| format!("writing {}", p.display()))
 }

@@ -70,11 +70,11 @@ impl Manifest {
     /// Writes it atomically.
     pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
         let path = Self::path(dir);
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(self)? + "\n")
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        crate::atomic::write(
+            &path,
+            (serde_json::to_string_pretty(self)? + "\n").as_bytes(),
+        )
+        .with_context(|| format!("writing {}", path.display()))
     }
 
     /// A run's directory.
@@ -99,7 +99,8 @@ pub fn write(
     let mut entries = Vec::new();
     for r in runs {
         let path = dir.join("configs").join(format!("{}.toml", r.name));
-        std::fs::write(&path, &r.text).with_context(|| format!("writing {}", path.display()))?;
+        crate::atomic::write(&path, r.text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
         check(&path).with_context(|| {
             format!(
                 "run `{}` ({})",

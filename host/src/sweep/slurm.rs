@@ -63,9 +63,9 @@ pub fn script(
         s += &format!("  {}\n", quote(&r.config.display().to_string()));
     }
     s += ")\n";
-    s += "# SIGTERM (preemption, the time limit, `scancel --signal=TERM`) makes fuzzaug stop after\n\
-          # the batch in flight, its last epoch's checkpoint intact; a requeued task resumes there\n\
-          # (`--resume` starts the run when there is nothing to resume yet).\n";
+    s += "# SIGTERM (preemption, the time limit, `scancel --signal=TERM`) makes fuzzaug stop at\n\
+          # its next forward pass, its last epoch's checkpoint intact; a requeued task resumes\n\
+          # there (`--resume` starts the run when no epoch has finished yet).\n";
     s += &format!("exec {}", quote(&fuzzaug.display().to_string()));
     for d in plugin_dirs {
         let d = std::path::absolute(d).unwrap_or_else(|_| d.clone());

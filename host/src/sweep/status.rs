@@ -113,6 +113,9 @@ pub fn of_runs(
             let finished = crate::run::is_finished(&run_dir);
             let (state, detail) = if finished {
                 (State::Finished, String::new())
+            } else if let Some(pid) = crate::run::lock::holder(&run_dir) {
+                let pid = pid.map(|p| format!(", pid {p}")).unwrap_or_default();
+                (State::Running, format!("holds its run lock{pid}"))
             } else if let Some(s) = slurm.and_then(|m| m.get(&i)) {
                 let state = match slurm_state(s) {
                     State::Finished => State::Failed, // completed without a summary

@@ -45,12 +45,13 @@ pub struct NonFinite {
     pub loss: f64,
 }
 
-/// The epoch was asked to stop after batch `batch` (1-based).
+/// The run was asked to stop; `at` says where (`after batch 3 of 10`, `while scoring batch 4
+/// of 10`, `during the robust evaluation`).
 #[derive(Debug, thiserror::Error)]
-#[error("stopped after batch {batch}")]
+#[error("stopped {at}")]
 pub struct Stopped {
-    /// The last batch trained.
-    pub batch: usize,
+    /// Where it stopped.
+    pub at: String,
 }
 
 /// Where an epoch's time went, summed over its batches.
@@ -62,7 +63,8 @@ struct BatchTiming {
 
 impl Session {
     /// Runs epoch `epoch` (0-based).
-    /// `stop` is polled after every batch; when it says so, the epoch ends with [`Stopped`].
+    /// `stop` is polled after every batch and between scoring passes; when it says so, the
+    /// epoch ends with [`Stopped`] (a stop while scoring leaves that batch untrained).
     pub fn train_epoch(
         &mut self,
         epoch: u32,
@@ -89,9 +91,12 @@ impl Session {
         let mut timing = BatchTiming::default();
         for (b, samples) in order.chunks(batch).enumerate() {
             let lr = self.learning_rate(f64::from(epoch) + b as f64 / batches as f64);
-            let (loss, ok, k) = self
-                .train_batch(epoch, samples, &mut timing)
-                .with_context(|| format!("epoch {}, batch {}", epoch + 1, b + 1))?;
+            let (loss, ok, k) = match self.train_batch(epoch, samples, &mut timing, &stop) {
+                Err(e) if e.is::<Stopped>() => bail!(Stopped {
+                    at: format!("while scoring batch {} of {batches}", b + 1)
+                }),
+                other => other.with_context(|| format!("epoch {}, batch {}", epoch + 1, b + 1))?,
+            };
             if !loss.is_finite() {
                 bail!(NonFinite {
                     epoch: epoch + 1,
@@ -105,7 +110,9 @@ impl Session {
             scored += k;
             bar.inc(1);
             if stop() {
-                bail!(Stopped { batch: b + 1 });
+                bail!(Stopped {
+                    at: format!("after batch {} of {batches}", b + 1)
+                });
             }
             bar.set_message(format!(
                 "loss {:.4}  {:.0} img/s",
@@ -141,6 +148,7 @@ impl Session {
         epoch: u32,
         samples: &[u64],
         timing: &mut BatchTiming,
+        stop: &dyn Fn() -> bool,
     ) -> anyhow::Result<(f64, i64, u64)> {
         let genes = self.engine().genes();
         // Before the search, as the reference does: every candidate of a sample is built from
@@ -177,7 +185,7 @@ impl Session {
         let clock = Instant::now();
         let scored = if total > 0 {
             let (owners, owner_flips) = per_candidate(samples, &proposal.counts, &flips);
-            self.score(&owners, &owner_flips, &proposal.genes, context)?
+            self.score_until(&owners, &owner_flips, &proposal.genes, context, stop)?
         } else {
             Scored::default()
         };
@@ -248,11 +256,29 @@ impl Session {
         chromosomes: &[f64],
         context: u64,
     ) -> anyhow::Result<Scored> {
+        self.score_until(owners, flips, chromosomes, context, &|| false)
+    }
+
+    /// [`Session::score`], polling `stop` before each pass (a [`Stopped`] error when it says
+    /// so), so a stop waits for one pass at most, not for a whole batch's candidates.
+    pub fn score_until(
+        &self,
+        owners: &[i64],
+        flips: &[bool],
+        chromosomes: &[f64],
+        context: u64,
+        stop: &dyn Fn() -> bool,
+    ) -> anyhow::Result<Scored> {
         let _guard = tch::no_grad_guard();
         let genes = self.engine().genes();
         let mut out = Scored::default();
         let pass = super::forward_pass_size(self.device);
         for (c, part) in owners.chunks(pass).enumerate() {
+            if stop() {
+                bail!(Stopped {
+                    at: "while scoring".into()
+                });
+            }
             let genes_part = &chromosomes[c * pass * genes..][..part.len() * genes];
             let flips_part = flips.get(c * pass..c * pass + part.len()).unwrap_or(&[]);
             let (x, labels) =

@@ -37,7 +37,20 @@ pub fn grid(genes: &[(f64, f64, f64)]) -> Vec<f64> {
 impl Session {
     /// Robust accuracy on the first `subset` test images (all when `None`).
     pub fn robust(&self, subset: Option<u64>) -> anyhow::Result<Robust> {
+        self.robust_until(subset, &|| false)
+    }
+
+    /// [`Session::robust`], polling `stop` before each forward pass; a
+    /// [`super::Stopped`] error when it says so.
+    pub fn robust_until(
+        &self,
+        subset: Option<u64>,
+        stop: &dyn Fn() -> bool,
+    ) -> anyhow::Result<Robust> {
         let _guard = tch::no_grad_guard();
+        let stopped = || super::Stopped {
+            at: "during the robust evaluation".into(),
+        };
         let specs: Vec<(f64, f64, f64)> = self
             .parts
             .genes
@@ -55,6 +68,9 @@ impl Session {
         let (mut robust, mut grid_hits) = (0i64, 0i64);
         let mut start = 0;
         while start < n {
+            if stop() {
+                return Err(stopped().into());
+            }
             let m = per_pass.min(n - start);
             let owners: Vec<i64> = (start..start + m)
                 .flat_map(|i| std::iter::repeat_n(i as i64, k))
@@ -77,6 +93,9 @@ impl Session {
         let mut random_ok = 0i64;
         let mut start = 0;
         while start < n {
+            if stop() {
+                return Err(stopped().into());
+            }
             let m = pass.min(n - start);
             let owners: Vec<i64> = (start as i64..(start + m) as i64).collect();
             let chromosomes: Vec<f64> = (0..m)

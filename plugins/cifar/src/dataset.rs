@@ -1,7 +1,7 @@
 //! The `cifar10` and `cifar100` components: settings, loading, and the in-memory dataset.
 use crate::{
     format::{self, RecordFormat, CHANNELS, SIDE},
-    source::{self, Layout, Member},
+    source::{self, Layout, Member, Wanted},
 };
 use fuzzaug_sdk::{
     abi_stable::std_types::RVec,
@@ -22,6 +22,10 @@ pub struct Spec {
     pub train: &'static [&'static str],
     /// The test batch files, in order.
     pub test: &'static [&'static str],
+    /// Records in each official training batch file.
+    pub train_batch_records: usize,
+    /// Records in each official test batch file.
+    pub test_batch_records: usize,
     /// Per-channel mean, 0..1 scale.
     pub mean: [f32; CHANNELS],
     /// Per-channel standard deviation, 0..1 scale.
@@ -44,6 +48,8 @@ pub const CIFAR10: Spec = Spec {
         "data_batch_5.bin",
     ],
     test: &["test_batch.bin"],
+    train_batch_records: 10_000,
+    test_batch_records: 10_000,
     mean: [0.4914, 0.4822, 0.4465],
     std: [0.2023, 0.1994, 0.2010],
 };
@@ -58,12 +64,48 @@ pub const CIFAR100: Spec = Spec {
     format: format::CIFAR100,
     train: &["train.bin"],
     test: &["test.bin"],
+    train_batch_records: 50_000,
+    test_batch_records: 10_000,
     mean: [0.5071, 0.4865, 0.4409],
     std: [0.2673, 0.2564, 0.2762],
 };
 
 /// The CIFAR-10 names file.
 pub const CIFAR10_NAMES: &str = "batches.meta.txt";
+
+/// The most bytes a class-names file may hold: the official ones are about a kilobyte at most
+/// (100 short names), so 64 KiB leaves room for any list of names and none for a mistaken file.
+pub const NAMES_MAX_BYTES: u64 = 64 << 10;
+
+impl Spec {
+    /// The files to read, in the order `Cifar::load` splits them, each bounded by the size of
+    /// its official counterpart: a batch cannot be larger than the official one.
+    fn wanted(&self, names_file: &'static str) -> Vec<Wanted> {
+        let record = self.format.record_bytes();
+        let batch = |name: &'static str, records: usize| Wanted {
+            name,
+            max_bytes: (records * record) as u64,
+            bound: format!(
+                "of the official {} {name} ({records} records of {record} bytes)",
+                self.layout.dataset
+            ),
+        };
+        let train = self
+            .train
+            .iter()
+            .map(|&n| batch(n, self.train_batch_records));
+        let test = self.test.iter().map(|&n| batch(n, self.test_batch_records));
+        train
+            .chain(test)
+            .chain([Wanted {
+                name: names_file,
+                max_bytes: NAMES_MAX_BYTES,
+                bound: "allowed for a class-names file (the official ones are about 1 KB at most)"
+                    .to_string(),
+            }])
+            .collect()
+    }
+}
 
 fn common_params(dataset: &str) -> Vec<Param> {
     let mut params = vec![Param::required(
@@ -188,13 +230,7 @@ impl Cifar {
                 spec.layout.dataset, config.field
             ))
         })?;
-        let wanted: Vec<&str> = spec
-            .train
-            .iter()
-            .chain(spec.test)
-            .copied()
-            .chain([config.names_file])
-            .collect();
+        let wanted = spec.wanted(config.names_file);
         let members = source::read_members(&config.path, &spec.layout, &wanted)?;
         let (train, rest) = members.split_at(spec.train.len());
         let (test, names) = rest.split_at(spec.test.len());
@@ -214,19 +250,39 @@ impl Cifar {
 }
 
 /// Checks and decodes the batches of one split, keeping the first `*_limit` images.
+///
+/// A batch holding another number of records than the official file is loaded as it is, with
+/// a warning naming it: the format is also used for smaller data sets on purpose (the tests'
+/// fixtures, `bench/twin.py write-data`), which cannot be told from a copy cut short at a
+/// record boundary, so the warning leaves it to the user to say which. (More records than the
+/// official file are refused when reading, see [`Spec::wanted`].)
 fn load_split(
     spec: &Spec,
     config: &CifarConfig,
     batches: &[Member],
     split: Split,
 ) -> Result<SplitData, PluginError> {
-    let (key, limit) = match split {
-        Split::Train => ("train_limit", config.train_limit),
-        Split::Test => ("test_limit", config.test_limit),
+    let (key, limit, files, official) = match split {
+        Split::Train => (
+            "train_limit",
+            config.train_limit,
+            spec.train,
+            spec.train_batch_records,
+        ),
+        Split::Test => (
+            "test_limit",
+            config.test_limit,
+            spec.test,
+            spec.test_batch_records,
+        ),
     };
     let mut total = 0;
-    for batch in batches {
-        total += format::count_records(&spec.format, batch)?;
+    for (batch, file) in batches.iter().zip(files) {
+        let records = format::count_records(&spec.format, batch)?;
+        if records != official {
+            log::warn!("{}", size_warning(spec, batch, file, records, official));
+        }
+        total += records;
     }
     let keep = match limit {
         0 => total,
@@ -243,6 +299,22 @@ fn load_split(
         }
     };
     format::decode(&spec.format, config.field, batches, keep)
+}
+
+/// The warning for `batch`, standing for the official `file`, holding `records` records where
+/// the official one holds `official`.
+fn size_warning(
+    spec: &Spec,
+    batch: &Member,
+    file: &str,
+    records: usize,
+    official: usize,
+) -> String {
+    format!(
+        "{}: {records} {} records, where the official {file} holds {official}; loading them as \
+         they are (a smaller data set in the CIFAR format, or a copy cut short?)",
+        batch.name, spec.layout.dataset
+    )
 }
 
 impl Dataset for Cifar {

@@ -18,6 +18,20 @@
 //! name whatever folder they sit in. Everything is loaded and checked when the component is
 //! built, so `fuzzaug check` reports every problem before training.
 //!
+//! Sizes: the official batch files hold 10,000 records each (CIFAR-10's five training batches
+//! and its test batch, CIFAR-100's `test.bin`), CIFAR-100's `train.bin` 50,000.
+//!
+//! - A file whose size is not a whole number of records, or that is empty, is an error.
+//! - A file larger than its official counterpart is an error, found from its size on disk or in
+//!   the archive's tar header before any of it is read or inflated, so no file takes more
+//!   memory than the official one. The class-names files may hold up to 64 KiB.
+//! - A file of fewer records than the official one is loaded as it is, with a warning in the
+//!   log naming the file, its record count and the official count (`fuzzaug check` shows it,
+//!   with the split sizes). The format also carries smaller data sets on purpose (the output of
+//!   `bench/twin.py write-data`, the tests' fixtures), and those cannot be told from a copy cut
+//!   short at a record boundary; the warning says it must be one or the other. `train_limit`
+//!   and `test_limit` do not silence it: they take a prefix of what the files hold.
+//!
 //! Settings:
 //!
 //! | key           | type    | default  | meaning                                                  |

@@ -102,9 +102,8 @@ fn load_pair(
     labels: &Source,
     variant: Variant,
 ) -> Result<(Images, Vec<u8>), PluginError> {
-    let image_data = idx::parse_images(images, images.read()?)?;
-    let label_data =
-        idx::parse_labels(labels, labels.read()?, variant.classes.len(), variant.title)?;
+    let image_data = idx::read_images(images)?;
+    let label_data = idx::read_labels(labels, variant.classes.len(), variant.title)?;
     if image_data.count != label_data.len() {
         return Err(PluginError::new(format!(
             "{}: {} images, but {} has {} labels",

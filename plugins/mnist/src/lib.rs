@@ -7,6 +7,12 @@
 //! lengths, matching image and label counts, matching image sizes, labels below 10) and kept in
 //! memory in the final N×C×H×W layout, so a read is a slice copy.
 //!
+//! Each file is read header first: the header's dimensions fix the file's exact size, and the
+//! rest is read with that bound. A file, or a `.gz` that inflates, to more than that is refused
+//! as soon as one byte too many arrives (so a gzip bomb costs no more memory than its header
+//! declares), and a header declaring more than 2 GiB ([`MAX_FILE_BYTES`]; MNIST's largest file
+//! is 47 MB) is refused before anything is allocated.
+//!
 //! Settings:
 //!
 //! | key           | type    | default | meaning                                                  |
@@ -28,7 +34,7 @@ mod source;
 
 pub use config::{params, MnistConfig, Variant, FASHION_MNIST, FILES, MNIST, RESIZE_RANGE};
 pub use dataset::Mnist;
-pub use idx::{IMAGES_MAGIC, LABELS_MAGIC};
+pub use idx::{IMAGES_MAGIC, LABELS_MAGIC, MAX_FILE_BYTES};
 pub use resize::Resizer;
 
 use fuzzaug_sdk::{Component, ComponentContext, PluginError, Settings};

@@ -1,9 +1,11 @@
-//! Finding an IDX file as raw or `.gz` and reading its (decompressed) bytes.
+//! Finding an IDX file as raw or `.gz`, and reading its (decompressed) bytes through a bounded
+//! [`Stream`], so that no file, however it was made, can make the reader take more memory than
+//! its header declares.
 use flate2::read::MultiGzDecoder;
 use fuzzaug_sdk::PluginError;
 use std::{
-    fs,
-    io::{self, Read},
+    fs::File,
+    io::{self, BufReader, Read},
     path::{Path, PathBuf},
 };
 
@@ -22,26 +24,97 @@ impl Source {
         self.path.display().to_string()
     }
 
-    /// The file's bytes, decompressed when it is a `.gz`.
-    pub fn read(&self) -> Result<Vec<u8>, PluginError> {
-        let raw = fs::read(&self.path)
-            .map_err(|e| PluginError::new(format!("{}: cannot read: {e}", self.show())))?;
-        if !self.gz {
-            return Ok(raw);
+    /// Opens the file for reading, through a gzip decoder when it is a `.gz`.
+    pub fn open(&self) -> Result<Stream<'_, Box<dyn Read>>, PluginError> {
+        let cannot = |e: io::Error| PluginError::new(format!("{}: cannot read: {e}", self.show()));
+        let file = File::open(&self.path).map_err(cannot)?;
+        let meta = file.metadata().map_err(cannot)?;
+        let reader = BufReader::new(file);
+        if self.gz {
+            // Multi-member, so `cat a.gz b.gz` style files decode whole rather than stopping
+            // early.
+            Ok(Stream::new(
+                self,
+                Box::new(MultiGzDecoder::new(reader)),
+                None,
+            ))
+        } else {
+            // Only a regular file's size is its length (a pipe or device reports 0).
+            let len = meta.is_file().then_some(meta.len());
+            Ok(Stream::new(self, Box::new(reader), len))
         }
-        let mut out = Vec::with_capacity(raw.len().saturating_mul(4));
-        // Multi-member, so `cat a.gz b.gz` style files decode whole rather than stopping early.
-        match MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out) {
-            Ok(_) => Ok(out),
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Err(PluginError::new(format!(
-                "{}: truncated gzip data: the compressed stream ends early, after {} decompressed bytes",
-                self.show(),
-                out.len()
-            ))),
-            Err(e) => Err(PluginError::new(format!(
-                "{}: corrupt gzip data: {e}",
-                self.show()
-            ))),
+    }
+}
+
+/// The (decompressed) contents of a [`Source`], read only in bounded steps: every read says
+/// how many bytes it wants at most, so memory follows what the IDX header declares, not what
+/// the file holds.
+pub struct Stream<'a, R> {
+    source: &'a Source,
+    inner: R,
+    /// The size on disk of a raw regular file; `None` for gzip data, whose size is only known
+    /// by inflating all of it.
+    disk_len: Option<u64>,
+    /// Bytes read so far, for messages about a stream that breaks off.
+    got: u64,
+}
+
+impl<'a, R: Read> Stream<'a, R> {
+    /// Reads `inner`, the contents of `source`; `disk_len` is the size of a raw file, if known.
+    pub fn new(source: &'a Source, inner: R, disk_len: Option<u64>) -> Self {
+        Self {
+            source,
+            inner,
+            disk_len,
+            got: 0,
+        }
+    }
+
+    /// The file being read.
+    pub fn source(&self) -> &'a Source {
+        self.source
+    }
+
+    /// The size of the file on disk when it is a raw regular file.
+    pub fn disk_len(&self) -> Option<u64> {
+        self.disk_len
+    }
+
+    /// Appends at most `limit` bytes to `out`, fewer only where the data ends.
+    pub fn read_up_to(&mut self, out: &mut Vec<u8>, limit: u64) -> Result<(), PluginError> {
+        let before = out.len();
+        let result = (&mut self.inner).take(limit).read_to_end(out);
+        self.got += (out.len() - before) as u64;
+        result.map(drop).map_err(|e| self.error(e))
+    }
+
+    /// Whether the data ends here. Reads at most one byte, and for gzip data checks the
+    /// trailer's CRC and length on the way.
+    pub fn at_end(&mut self) -> Result<bool, PluginError> {
+        let mut probe = [0u8; 1];
+        loop {
+            match self.inner.read(&mut probe) {
+                Ok(n) => {
+                    self.got += n as u64;
+                    return Ok(n == 0);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.error(e)),
+            }
+        }
+    }
+
+    fn error(&self, e: io::Error) -> PluginError {
+        let file = self.source.show();
+        if !self.source.gz {
+            PluginError::new(format!("{file}: cannot read: {e}"))
+        } else if e.kind() == io::ErrorKind::UnexpectedEof {
+            PluginError::new(format!(
+                "{file}: truncated gzip data: the compressed stream ends early, after {} decompressed bytes",
+                self.got
+            ))
+        } else {
+            PluginError::new(format!("{file}: corrupt gzip data: {e}"))
         }
     }
 }

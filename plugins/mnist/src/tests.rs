@@ -689,3 +689,37 @@ fn bad_settings_name_their_key() {
         "path"
     );
 }
+
+#[test]
+fn gzip_bomb_is_refused_at_its_declared_size() {
+    // The header declares 5 images of 3×4; 64 MiB of zeros follow, about 64 KiB gzipped.
+    let f = Fixture::new(true);
+    let mut bytes = images_file(5, 3, 4, &f.train.pixels);
+    bytes.resize(bytes.len() + (64 << 20), 0);
+    write(&f.data(), "train-images-idx3-ubyte", &bytes, true);
+    assert_file_error(
+        &f.error(""),
+        &format!(
+            "{}: trailing bytes: the header declares 5×3×4 images, a 76-byte file (16-byte \
+             header and 60 data bytes), but the decompressed data goes on past that \
+             (not read any further)",
+            f.file("train-images-idx3-ubyte.gz")
+        ),
+    );
+}
+
+#[test]
+fn absurd_declared_size_is_refused() {
+    let f = Fixture::new(false);
+    let bytes = images_file(70_000, 256, 256, &[]);
+    write(&f.data(), "t10k-images-idx3-ubyte", &bytes, true);
+    fs::remove_file(f.data().join("t10k-images-idx3-ubyte")).unwrap();
+    assert_file_error(
+        &f.error(""),
+        &format!(
+            "{}: the header declares 70000×256×256 images, a 4587520016-byte file, more than \
+             the 2147483648 bytes (2 GiB) this plugin reads; is the header corrupt?",
+            f.file("t10k-images-idx3-ubyte.gz")
+        ),
+    );
+}

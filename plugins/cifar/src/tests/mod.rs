@@ -4,7 +4,12 @@ mod fixtures;
 use crate::{cifar100_params, cifar10_params, format::IMAGE_BYTES, Cifar};
 use fixtures::*;
 use fuzzaug_sdk::{ComponentContext, Dataset, PluginError, Settings, Split};
-use std::{fs, path::Path, time::Instant};
+use std::{
+    fs,
+    path::Path,
+    sync::{Mutex, Once},
+    time::Instant,
+};
 use tempfile::TempDir;
 
 const DIR10: &str = "cifar-10-batches-bin";
@@ -52,6 +57,46 @@ fn assert_holds(d: &mut Cifar, train: &[Image], test: &[Image], field: usize) {
             "{split:?} pixels differ"
         );
     }
+}
+
+/// The log records of this test binary, as (level, message).
+static LOGGED: Mutex<Vec<(log::Level, String)>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let mut logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
+        logged.push((record.level(), record.args().to_string()));
+    }
+
+    fn flush(&self) {}
+}
+
+/// The warnings logged so far that mention `dir`: tests run in parallel, each in its own
+/// temporary folder, so this is what the test that owns `dir` caused.
+fn warnings_about(dir: &Path) -> Vec<String> {
+    init_capture();
+    let dir = dir.display().to_string();
+    let logged = LOGGED.lock().unwrap_or_else(|e| e.into_inner());
+    logged
+        .iter()
+        .filter(|(level, m)| *level == log::Level::Warn && m.contains(&dir))
+        .map(|(_, m)| m.clone())
+        .collect()
+}
+
+/// Routes this binary's log records into [`LOGGED`]; call before loading anything.
+fn init_capture() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+    });
 }
 
 fn message(r: Result<Cifar, PluginError>) -> String {
@@ -322,6 +367,196 @@ fn batch_size_not_a_multiple_of_the_record() {
         format!(
             "{}: size 9219 is not a multiple of 3074 bytes (one CIFAR-100 record)",
             file.display()
+        )
+    );
+}
+
+#[test]
+fn batch_size_not_a_multiple_of_the_record_in_an_archive() {
+    let tmp = TempDir::new().unwrap();
+    let mut f = cifar10_files();
+    f.files[3].1.pop();
+    let archive = tmp.path().join("cifar-10-binary.tar.gz");
+    write_tar_gz(&archive, DIR10, &f.files);
+    assert_eq!(
+        message(cifar10(tmp.path(), "path = \"cifar-10-binary.tar.gz\"")),
+        format!(
+            "{} (member {DIR10}/data_batch_4.bin): size 6145 is not a multiple of 3073 bytes \
+             (one CIFAR-10 record)",
+            archive.display()
+        )
+    );
+}
+
+/// The warning for `file` holding `records` records of `dataset` where the official `name`
+/// holds `official`.
+fn size_warning(file: &str, records: usize, dataset: &str, name: &str, official: usize) -> String {
+    format!(
+        "{file}: {records} {dataset} records, where the official {name} holds {official}; \
+         loading them as they are (a smaller data set in the CIFAR format, or a copy cut short?)"
+    )
+}
+
+#[test]
+fn batches_of_another_size_than_the_official_load_with_a_warning_each() {
+    init_capture();
+    let (tmp, _) = cifar10_dir();
+    let dir = tmp.path().join(DIR10);
+    // data_batch_1.bin at exactly the official 10000 records (of zeros: label 0, black).
+    let official = dir.join("data_batch_1.bin");
+    fs::File::create(&official)
+        .unwrap()
+        .set_len(10_000 * 3073)
+        .unwrap();
+    let d = cifar10(tmp.path(), "path = \".\"").unwrap();
+    assert_eq!(d.info().unwrap().train_len, 10_000 + 8);
+    let sizes = [
+        ("data_batch_2.bin", 3),
+        ("data_batch_3.bin", 1),
+        ("data_batch_4.bin", 2),
+        ("data_batch_5.bin", 2),
+        ("test_batch.bin", TEST_SIZE),
+    ];
+    let want: Vec<String> = sizes
+        .iter()
+        .map(|&(name, n)| {
+            let file = dir.join(name).display().to_string();
+            size_warning(&file, n, "CIFAR-10", name, 10_000)
+        })
+        .collect();
+    assert_eq!(warnings_about(&dir), want);
+
+    // In an archive, the warning names the archive and the member.
+    let tmp = TempDir::new().unwrap();
+    let f = cifar10_files();
+    let archive = tmp.path().join("cifar-10-binary.tar.gz");
+    write_tar_gz(&archive, DIR10, &f.files);
+    cifar10(tmp.path(), "path = \"cifar-10-binary.tar.gz\"").unwrap();
+    let warnings = warnings_about(tmp.path());
+    assert_eq!(warnings.len(), 6, "{warnings:#?}");
+    assert_eq!(
+        warnings[0],
+        size_warning(
+            &format!("{} (member {DIR10}/data_batch_1.bin)", archive.display()),
+            2,
+            "CIFAR-10",
+            "data_batch_1.bin",
+            10_000
+        )
+    );
+
+    // CIFAR-100's official train.bin holds 50000 records, its test.bin 10000.
+    let (tmp, _) = cifar100_dir();
+    let dir = tmp.path().join(DIR100);
+    cifar100(tmp.path(), "path = \".\"").unwrap();
+    assert_eq!(
+        warnings_about(&dir),
+        [
+            size_warning(
+                &dir.join("train.bin").display().to_string(),
+                4,
+                "CIFAR-100",
+                "train.bin",
+                50_000
+            ),
+            size_warning(
+                &dir.join("test.bin").display().to_string(),
+                TEST_SIZE,
+                "CIFAR-100",
+                "test.bin",
+                10_000
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_batch_larger_than_the_official_one_is_refused_unread() {
+    // Sparse files: their size on disk is all it takes to refuse them.
+    let (tmp, _) = cifar10_dir();
+    let file = tmp.path().join(DIR10).join("data_batch_3.bin");
+    fs::File::create(&file)
+        .unwrap()
+        .set_len(10_001 * 3073)
+        .unwrap();
+    assert_eq!(
+        message(cifar10(tmp.path(), "path = \".\"")),
+        format!(
+            "{}: 30733073 bytes, more than the 30730000 bytes of the official CIFAR-10 \
+             data_batch_3.bin (10000 records of 3073 bytes)",
+            file.display()
+        )
+    );
+    let (tmp, _) = cifar100_dir();
+    let file = tmp.path().join(DIR100).join("train.bin");
+    fs::File::create(&file)
+        .unwrap()
+        .set_len(50_000 * 3074 + 1)
+        .unwrap();
+    assert_eq!(
+        message(cifar100(tmp.path(), "path = \".\"")),
+        format!(
+            "{}: 153700001 bytes, more than the 153700000 bytes of the official CIFAR-100 \
+             train.bin (50000 records of 3074 bytes)",
+            file.display()
+        )
+    );
+    // A names file is a few hundred bytes.
+    let (tmp, _) = cifar10_dir();
+    let file = tmp.path().join(DIR10).join("batches.meta.txt");
+    fs::write(&file, "cat\n".repeat(20_000)).unwrap();
+    assert_eq!(
+        message(cifar10(tmp.path(), "path = \".\"")),
+        format!(
+            "{}: 80000 bytes, more than the 65536 bytes allowed for a class-names file \
+             (the official ones are about 1 KB at most)",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn an_archive_member_larger_than_the_official_batch_is_refused_unread() {
+    // A tar header declaring a 1 TiB data_batch_1.bin with nothing after it: refused from the
+    // header alone, where reading it would first inflate whatever followed.
+    let tmp = TempDir::new().unwrap();
+    let f = cifar10_files();
+    let archive = tmp.path().join("cifar-10-binary.tar.gz");
+    let gz = flate2::write::GzEncoder::new(
+        fs::File::create(&archive).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(1 << 40);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(
+        &mut header,
+        format!("{DIR10}/data_batch_1.bin"),
+        &f.files[0].1[..],
+    )
+    .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+    assert_eq!(
+        message(cifar10(tmp.path(), "path = \"cifar-10-binary.tar.gz\"")),
+        format!(
+            "{} (member {DIR10}/data_batch_1.bin): 1099511627776 bytes, more than the 30730000 \
+             bytes of the official CIFAR-10 data_batch_1.bin (10000 records of 3073 bytes)",
+            archive.display()
+        )
+    );
+
+    // A real oversized member: 10001 records of zeros (30 MB, about 30 KB compressed).
+    let mut files = f.files.clone();
+    files[5].1 = vec![0; 10_001 * 3073];
+    write_tar_gz(&archive, DIR10, &files);
+    assert_eq!(
+        message(cifar10(tmp.path(), "path = \"cifar-10-binary.tar.gz\"")),
+        format!(
+            "{} (member {DIR10}/test_batch.bin): 30733073 bytes, more than the 30730000 \
+             bytes of the official CIFAR-10 test_batch.bin (10000 records of 3073 bytes)",
+            archive.display()
         )
     );
 }
