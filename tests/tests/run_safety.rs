@@ -474,3 +474,31 @@ fn a_run_directory_without_resume_is_refused() {
     let out = fuzzaug_in(&["run", "--resume", "runs/t", "--quiet"], Some(a.path()));
     assert!(out.ok().contains("after 1 epochs"), "{}", out.stdout);
 }
+
+/// Scoring polls the stop between its forward passes: a batch with many candidates does not
+/// hold a stop until all of them are scored.
+#[test]
+fn scoring_stops_between_passes() {
+    let a = Scratch::new();
+    let cfg = a.write("c.toml", &config(1, 64));
+    let exp = fuzzaug_tests::experiment(&cfg).unwrap();
+    let session = fuzzaug::train::Session::new(&exp.config, exp.components().unwrap()).unwrap();
+    // 300 candidates: three passes of at most 128 on a CPU.
+    let owners: Vec<i64> = (0..300).map(|i| i % 64).collect();
+    let genes = vec![10.0; owners.len()];
+    let polls = std::cell::Cell::new(0);
+    let stop = || {
+        polls.set(polls.get() + 1);
+        polls.get() > 1
+    };
+    let e = session
+        .score_until(&owners, &[], &genes, 0, &stop)
+        .unwrap_err();
+    assert_eq!(e.to_string(), "stopped while scoring");
+    assert!(e.is::<fuzzaug::train::Stopped>());
+    assert_eq!(polls.get(), 2, "stopped before the second pass");
+    let all = session
+        .score_until(&owners, &[], &genes, 0, &|| false)
+        .unwrap();
+    assert_eq!(all.fitness.len(), 300);
+}

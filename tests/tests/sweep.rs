@@ -69,6 +69,23 @@ fn local_sweep_runs_two_at_a_time_skips_finished_runs_and_collects() {
             .any(|l| l.starts_with("w10 ") && l.contains("finished") && l.contains("2/2")),
         "{status}"
     );
+    // A run whose lock is held is running, whatever the markers say.
+    let w10 = dir.join("runs/w10");
+    let summary = std::fs::read(w10.join("summary.json")).unwrap();
+    std::fs::remove_file(w10.join("summary.json")).unwrap();
+    let lock = fuzzaug::run::lock::RunLock::acquire(&w10).unwrap();
+    let status = fuzzaug(&["sweep", "status", dir.to_str().unwrap()])
+        .ok()
+        .to_string();
+    let line = format!("holds its run lock, pid {}", std::process::id());
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("w10 ") && l.contains("running") && l.ends_with(&line)),
+        "{status}"
+    );
+    drop(lock);
+    std::fs::write(w10.join("summary.json"), summary).unwrap();
     let again = fuzzaug(&["sweep", file, "--local", "-j", "2"])
         .ok()
         .to_string();

@@ -234,6 +234,28 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_last_row_is_dropped_and_a_missing_row_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let m = Metrics::prepare(d.path(), 0).unwrap().write().unwrap();
+        for e in 1..=2 {
+            m.append(&row(e)).unwrap();
+        }
+        // A crash while appending epoch 3 cut its row.
+        append(&d.path().join("metrics.csv"), "3,0.1,1.0").unwrap();
+        append(&d.path().join("metrics.jsonl"), "{\"epoch\":3,\"lr\"").unwrap();
+        Metrics::prepare(d.path(), 2).unwrap().write().unwrap();
+        assert_eq!(read_csv(&d.path().join("metrics.csv")).unwrap().1.len(), 2);
+        let e = Metrics::prepare(d.path(), 3).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{} does not hold the rows of the 3 epochs the checkpoint has finished (it has 2 in order); the run's history would be incomplete, so it is not resumed",
+                d.path().join("metrics.csv").display()
+            )
+        );
+    }
+
+    #[test]
     fn resume_keeps_only_finished_epochs() {
         let d = tempfile::tempdir().unwrap();
         let m = Metrics::prepare(d.path(), 0).unwrap().write().unwrap();
