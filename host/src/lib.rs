@@ -15,6 +15,7 @@ pub mod models;
 pub mod plugins;
 pub mod report;
 pub mod run;
+pub mod rundir;
 pub mod runtime;
 pub mod scaffold;
 pub mod setup;

@@ -104,48 +104,29 @@ impl Experiment {
         overrides: &Overrides,
         cli_plugin_dirs: &[PathBuf],
     ) -> anyhow::Result<Self> {
-        let path = run_dir.join(crate::run::dir::CONFIG);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let table: toml::Table = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
-        let provenance = table.get("fuzzaug").and_then(toml::Value::as_table);
-        let Some(base) = provenance
-            .and_then(|p| p.get("config_dir"))
-            .and_then(toml::Value::as_str)
-        else {
+        let path = crate::rundir::RunDir::new(run_dir).config();
+        let (resolved, provenance) = crate::rundir::resolved::read(&path)?;
+        let Some(base) = provenance.as_ref().and_then(|p| p.config_dir.clone()) else {
             anyhow::bail!(
                 "{} does not say which config started the run (no `config_dir` in its [fuzzaug] table: written by an older fuzzaug, or not by `fuzzaug run`); resume with that config: `fuzzaug run CONFIG --resume`",
                 path.display()
             );
         };
         let mut library_dirs: Vec<PathBuf> = Vec::new();
-        for lib in provenance
-            .and_then(|p| p.get("plugins"))
-            .and_then(toml::Value::as_table)
-            .into_iter()
-            .flat_map(|t| t.values())
-        {
-            let dir = lib
-                .get("path")
-                .and_then(toml::Value::as_str)
-                .and_then(|p| Path::new(p).parent());
-            if let Some(d) = dir.filter(|d| d.is_dir()) {
+        for lib in provenance.iter().flat_map(|p| p.plugins.values()) {
+            if let Some(d) = Path::new(&lib.path).parent().filter(|d| d.is_dir()) {
                 if !library_dirs.iter().any(|x| x == d) {
                     library_dirs.push(d.to_path_buf());
                 }
             }
         }
         // Then the config's own plugin folders, relative to where it was.
-        for d in table
-            .get("plugin_dirs")
-            .and_then(toml::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(toml::Value::as_str)
-        {
-            library_dirs.push(Path::new(base).join(d));
-        }
+        library_dirs.extend(
+            resolved
+                .plugin_dirs
+                .iter()
+                .map(|d| Path::new(&base).join(d)),
+        );
         let mut exp = Self::load_in(&path, overrides, |_| {
             SearchPath::standard(cli_plugin_dirs, &library_dirs)
         })?;

@@ -242,20 +242,32 @@ fn resume_refuses_a_changed_run_and_writes_nothing() {
 fn train_seconds_sum_over_every_session() {
     let a = Scratch::new();
     a.write("c.toml", &config(3, 256));
-    run(a.path(), &["--stop-after", "2"]).ok();
-    run(a.path(), &["--resume"]).ok();
     let dir = a.path().join("runs/t");
+    let seconds_in_checkpoint = || {
+        let path = dir.join("checkpoints/last");
+        let ckpt = fuzzaug::rundir::checkpoint::load(&path, tch::Device::Cpu).unwrap();
+        ckpt.meta.train_seconds
+    };
+    let epoch_seconds = || {
+        let (header, rows) = fuzzaug::rundir::metrics::read_csv(&dir.join("metrics.csv")).unwrap();
+        let col = header.iter().position(|h| h == "epoch_seconds").unwrap();
+        rows.iter()
+            .map(|r| r[col].parse::<f64>().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    run(a.path(), &["--stop-after", "2"]).ok();
+    let first = seconds_in_checkpoint();
+    assert!(first >= epoch_seconds().iter().sum::<f64>(), "{first}");
+    run(a.path(), &["--resume"]).ok();
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     let total = summary["train_seconds"].as_f64().unwrap();
-    let (header, rows) = fuzzaug::run::metrics::read_csv(&dir.join("metrics.csv")).unwrap();
-    let col = header.iter().position(|h| h == "epoch_seconds").unwrap();
-    let epochs: f64 = rows.iter().map(|r| r[col].parse::<f64>().unwrap()).sum();
-    let last: f64 = rows[2][col].parse().unwrap();
+    let third = epoch_seconds()[2];
     assert!(
-        total >= epochs && total > last * 1.5,
-        "train_seconds {total}, epochs' seconds {epochs}, last epoch {last}"
+        total >= first + third,
+        "train_seconds {total}: the first session's {first} and the third epoch's {third}"
     );
+    assert_eq!(total, seconds_in_checkpoint());
 }
 
 /// One process per run directory: a second one is refused naming the holder's PID, before it

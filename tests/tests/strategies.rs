@@ -179,7 +179,7 @@ fn bce_sum_fitness_is_computed_by_the_host() {
         .ok();
         let jsonl = std::fs::read_to_string(dir.path().join("runs/s/metrics.jsonl")).unwrap();
         let row: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
-        row["mean_chosen_fitness"].as_f64().unwrap()
+        row["strategy"]["mean_chosen_fitness"].as_f64().unwrap()
     };
     let (ce, bce) = (chosen("ce"), chosen("bce-sum"));
     assert!(ce.is_finite() && ce > 0.0, "{ce}");

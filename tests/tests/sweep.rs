@@ -73,7 +73,7 @@ fn local_sweep_runs_two_at_a_time_skips_finished_runs_and_collects() {
     let w10 = dir.join("runs/w10");
     let summary = std::fs::read(w10.join("summary.json")).unwrap();
     std::fs::remove_file(w10.join("summary.json")).unwrap();
-    let lock = fuzzaug::run::lock::RunLock::acquire(&w10).unwrap();
+    let lock = fuzzaug::rundir::lock::RunLock::acquire(&w10).unwrap();
     let status = fuzzaug(&["sweep", "status", dir.to_str().unwrap()])
         .ok()
         .to_string();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
     let mut session = Session::new(&exp.config, exp.components()?)?;
-    let (epoch, _) = run::restore(&mut session, &args.checkpoint)?;
+    let (epoch, _) = run::checkpointer::restore(&mut session, &args.checkpoint)?;
     let acc = session.evaluate()?;
     let robust = session.robust(exp.config.eval.robust_subset)?;
     let classes = &session.parts.dataset_info.classes;

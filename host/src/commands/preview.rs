@@ -6,7 +6,8 @@ use crate::{
     augment::Engine,
     cli::PreviewArgs,
     report::preview::{render, Picture, Strip},
-    run::{self, checkpoint},
+    run,
+    rundir::checkpoint,
     setup::{Components, Experiment},
 };
 use anyhow::Context;
@@ -111,7 +112,7 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
 /// The first training samples under the chromosomes the strategy holds for them in the run's
 /// latest checkpoint; `None` (with a note) when there is no checkpoint yet.
 fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<Option<Strip>> {
-    let path = run::dir::last_checkpoint(&run::run_dir(exp));
+    let path = run::run_dir(exp).last_checkpoint();
     if !path.exists() {
         println!(
             "no checkpoint at {} yet: after `fuzzaug run` the preview also shows the variants \

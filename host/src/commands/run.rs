@@ -1,12 +1,12 @@
 //! `fuzzaug run CONFIG... [--set k=v]... [--resume | --overwrite] [--quiet]`, and
 //! `fuzzaug run --resume RUN_DIR...`, which continues a run from its directory's own config.
-use crate::{cli::RunArgs, run, setup::Experiment};
+use crate::{cli::RunArgs, run, rundir::RunDir, setup::Experiment};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// Whether `p` is a run directory (what `fuzzaug run` writes), not a folder of configs.
 fn is_run_dir(p: &Path) -> bool {
-    p.join(run::dir::CONFIG).is_file() && p.join(run::dir::CHECKPOINTS).is_dir()
+    RunDir::new(p).looks_like_one()
 }
 
 /// The configs named on the command line: files as given, run directories as given (with
@@ -43,7 +43,7 @@ fn expand(paths: &[PathBuf], resume: bool) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn finished(exp: &Experiment) -> bool {
-    run::is_finished(&run::run_dir(exp))
+    run::run_dir(exp).is_finished()
 }
 
 /// Runs each config in turn; with several, finished runs are skipped.
@@ -62,14 +62,12 @@ pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             log::info!(
                 "{}: finished already ({}), skipped",
                 path.display(),
-                run::run_dir(&exp).display()
+                run::run_dir(&exp).path().display()
             );
             continue;
         }
         let resume = args.resume
-            || (several
-                && run::dir::last_checkpoint(&run::run_dir(&exp)).is_file()
-                && !args.overwrite);
+            || (several && run::run_dir(&exp).last_checkpoint().is_file() && !args.overwrite);
         let options = run::Options {
             resume,
             overwrite: args.overwrite,
@@ -77,21 +75,21 @@ pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             stop_after: args.stop_after,
         };
         match run_one(path, &exp, options)? {
-            run::Outcome::Finished(summary) => println!(
+            run::Outcome::Finished { dir, summary } => println!(
                 "{}: test accuracy {:.4}, robust accuracy {:.4} (grid of {} on {} images) after {} epochs ({:.0} s); run directory {}",
                 path.display(),
                 summary.test_acc,
-                summary.robust.robust_acc,
-                summary.robust.grid_size,
-                summary.robust.subset,
+                summary.robust_acc,
+                summary.robust_grid_size,
+                summary.robust_subset,
                 summary.epochs,
                 summary.train_seconds,
-                summary.dir.display()
+                dir.path().display()
             ),
             run::Outcome::Paused { dir, epoch, epochs } => println!(
                 "{}: stopped after epoch {epoch} of {epochs} as --stop-after asked; continue with `fuzzaug run --resume {}`",
                 path.display(),
-                dir.display()
+                dir.path().display()
             ),
         }
     }

@@ -149,7 +149,7 @@ fn collect(dir: &Path, out: Option<&Path>) -> anyhow::Result<u8> {
         .runs
         .iter()
         .map(|r| Manifest::run_dir(dir, &r.name))
-        .filter(|d| crate::run::is_finished(d))
+        .filter(|d| crate::rundir::RunDir::new(d).is_finished())
         .collect();
     if finished.is_empty() {
         bail!(

@@ -1,9 +1,8 @@
 //! One run directory as `compare` sees it: what was trained (from the resolved `config.toml`),
 //! how far it got (`metrics.csv`, `metrics.jsonl`) and its final figures (`summary.json`, present
 //! once the run finished).
-use crate::run::metrics;
+use crate::rundir::{metrics, resolved, RunDir};
 use anyhow::{bail, Context};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// One epoch of a run's curves.
@@ -48,7 +47,7 @@ pub struct Record {
     pub test_acc: f64,
     /// Final (or latest) robust accuracy, if any epoch evaluated it.
     pub robust_acc: Option<f64>,
-    /// Chromosomes in the robust grid (3^genes).
+    /// Chromosomes in the robust grid (0 while no robust evaluation has run).
     pub grid_size: u64,
     /// Test images the robust accuracy was measured on (0 when unknown).
     pub subset: u64,
@@ -66,96 +65,75 @@ impl Record {
         if !dir.is_dir() {
             bail!("{}: not a directory", dir.display());
         }
-        let config_path = dir.join("config.toml");
-        let metrics_path = dir.join("metrics.csv");
-        if !config_path.is_file() || !metrics_path.is_file() {
+        let run = RunDir::new(dir);
+        let (config_path, metrics_path) = (run.config(), run.metrics_csv());
+        let name = |p: &Path| {
+            p.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        };
+        if let Some(missing) = [&config_path, &metrics_path].into_iter().find(|p| !p.is_file()) {
             bail!(
-                "{} is not a run directory: it has no {} (`fuzzaug run` writes config.toml and \
-                 metrics.csv there)",
+                "{} is not a run directory: it has no {} (`fuzzaug run` writes {} and {} there)",
                 dir.display(),
-                if config_path.is_file() {
-                    "metrics.csv"
-                } else {
-                    "config.toml"
-                }
+                name(missing),
+                name(&config_path),
+                name(&metrics_path)
             );
         }
         let config_text = std::fs::read_to_string(&config_path)
             .with_context(|| format!("reading {}", config_path.display()))?;
-        let config: toml::Table = config_text
-            .parse()
-            .with_context(|| format!("{}: not a valid config", config_path.display()))?;
-        let text = |path: &[&str]| -> Option<String> {
-            let mut v = config.get(path[0])?;
-            for key in &path[1..] {
-                v = v.get(key)?;
-            }
-            v.as_str().map(str::to_string)
-        };
+        let (config, _) = resolved::read(&config_path)?;
         let (header, rows) = metrics::read_csv(&metrics_path)?;
         let epochs = curves(&header, &rows)
             .with_context(|| format!("{}: unreadable", metrics_path.display()))?;
         let Some(last) = epochs.last() else {
             bail!(
-                "{}: no finished epoch yet (metrics.csv has no rows)",
-                dir.display()
+                "{}: no finished epoch yet ({} has no rows)",
+                dir.display(),
+                name(&metrics_path)
             );
         };
-        let summary: Option<Value> = match std::fs::read_to_string(dir.join("summary.json")) {
-            Ok(t) => Some(
-                serde_json::from_str(&t)
-                    .with_context(|| format!("{}: summary.json is not JSON", dir.display()))?,
-            ),
-            Err(_) => None,
-        };
-        let jsonl_robust = latest_robust_sizes(&dir.join("metrics.jsonl"));
-        let num = |key: &str| summary.as_ref().and_then(|s| s.get(key)?.as_f64());
-        let genes = config
-            .get("transforms")
-            .and_then(|t| t.as_array())
-            .cloned()
-            .unwrap_or_default();
-        let stepped = genes.iter().filter(|g| g.get("step").is_some()).count();
-        let space = match (stepped, genes.len()) {
+        let summary = run.read_summary()?;
+        let latest = metrics::latest_robust_sizes(&run.metrics_jsonl());
+        let stepped = config
+            .transforms
+            .iter()
+            .filter(|g| g.step.is_some())
+            .count();
+        let space = match (stepped, config.transforms.len()) {
             (s, n) if s == n => "discrete",
             (0, _) => "continuous",
             _ => "mixed",
         };
-        let robust_acc =
-            num("robust_acc").or_else(|| epochs.iter().rev().find_map(|e| e.robust_acc));
+        let robust_acc = summary
+            .as_ref()
+            .map(|s| s.robust_acc)
+            .or_else(|| epochs.iter().rev().find_map(|e| e.robust_acc));
+        let (grid_size, subset) = match &summary {
+            Some(s) => (s.robust_grid_size as u64, s.robust_subset as u64),
+            None => latest.unwrap_or((0, 0)),
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             name: dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| dir.display().to_string()),
-            dataset: text(&["dataset", "name"]).unwrap_or_else(|| "?".into()),
-            model: text(&["model", "arch"]).unwrap_or_else(|| "?".into()),
+            dataset: config.dataset.name.clone(),
+            model: config.model.arch.clone(),
             space,
-            strategy: text(&["strategy", "name"]).unwrap_or_else(|| "?".into()),
+            strategy: config.strategy.name.clone(),
             device: summary
                 .as_ref()
-                .and_then(|s| s.get("device")?.as_str().map(str::to_string))
-                .or_else(|| text(&["device"]))
-                .unwrap_or_else(|| "?".into()),
+                .map_or_else(|| config.device.clone(), |s| s.device.clone()),
             epochs_done: last.epoch,
-            epochs_planned: config
-                .get("train")
-                .and_then(|t| t.get("epochs"))
-                .and_then(|e| e.as_integer())
-                .map_or(last.epoch, |e| e as u32),
+            epochs_planned: config.train.epochs,
             finished: summary.is_some(),
-            test_acc: num("test_acc").unwrap_or(last.test_acc),
+            test_acc: summary.as_ref().map_or(last.test_acc, |s| s.test_acc),
             robust_acc,
-            grid_size: num("robust_grid_size")
-                .map(|v| v as u64)
-                .or(jsonl_robust.map(|r| r.0))
-                .unwrap_or(3u64.pow(genes.len() as u32)),
-            subset: num("robust_subset")
-                .map(|v| v as u64)
-                .or(jsonl_robust.map(|r| r.1))
-                .unwrap_or(0),
-            wall_seconds: num("train_seconds").unwrap_or(last.elapsed),
+            grid_size,
+            subset,
+            wall_seconds: summary.as_ref().map_or(last.elapsed, |s| s.train_seconds),
             epochs,
             config_text,
         })
@@ -224,16 +202,4 @@ fn curves(header: &[String], rows: &[Vec<String>]) -> anyhow::Result<Vec<Epoch>>
             })
         })
         .collect()
-}
-
-/// (grid size, subset) of the latest robust evaluation in metrics.jsonl.
-fn latest_robust_sizes(path: &Path) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().rev().find_map(|l| {
-        let v: Value = serde_json::from_str(l).ok()?;
-        Some((
-            v.get("robust_grid_size")?.as_u64()?,
-            v.get("robust_subset")?.as_u64()?,
-        ))
-    })
 }

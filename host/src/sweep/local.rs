@@ -1,6 +1,6 @@
 //! Running a sweep on this machine, `jobs` runs at a time, each as its own
 //! `fuzzaug run CONFIG --resume` process: finished runs are skipped, interrupted ones resume.
-use super::{status, Manifest};
+use super::Manifest;
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -62,7 +62,7 @@ pub fn run_all(
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
     let mut queue = Vec::new();
     for r in &manifest.runs {
-        if crate::run::is_finished(&Manifest::run_dir(dir, &r.name)) {
+        if crate::rundir::RunDir::new(Manifest::run_dir(dir, &r.name)).is_finished() {
             report(&format!("{}: finished already, skipped", r.name));
             outcomes.push((r.name.clone(), Outcome::Skipped));
         } else {
@@ -74,7 +74,8 @@ pub fn run_all(
     while !queue.is_empty() || !running.is_empty() {
         while running.len() < jobs.max(1) {
             let Some(r) = queue.pop() else { break };
-            let resumes = status::epochs_done(&Manifest::run_dir(dir, &r.name)) > 0;
+            let resumes =
+                crate::rundir::RunDir::new(Manifest::run_dir(dir, &r.name)).epochs_done() > 0;
             report(&format!(
                 "{}: {} (log: {})",
                 r.name,

@@ -45,13 +45,6 @@ pub struct RunStatus {
     pub detail: String,
 }
 
-/// Rows of a run's metrics.csv (finished epochs).
-pub fn epochs_done(run_dir: &Path) -> u32 {
-    std::fs::read_to_string(run_dir.join("metrics.csv"))
-        .map(|t| t.lines().skip(1).filter(|l| !l.trim().is_empty()).count() as u32)
-        .unwrap_or(0)
-}
-
 fn planned_epochs(config: &Path) -> u32 {
     std::fs::read_to_string(config)
         .ok()
@@ -110,10 +103,11 @@ pub fn of_runs(
         .enumerate()
         .map(|(i, r)| {
             let run_dir = Manifest::run_dir(dir, &r.name);
-            let finished = crate::run::is_finished(&run_dir);
+            let run = crate::rundir::RunDir::new(&run_dir);
+            let finished = run.is_finished();
             let (state, detail) = if finished {
                 (State::Finished, String::new())
-            } else if let Some(pid) = crate::run::lock::holder(&run_dir) {
+            } else if let Some(pid) = crate::rundir::lock::holder(&run_dir) {
                 let pid = pid.map(|p| format!(", pid {p}")).unwrap_or_default();
                 (State::Running, format!("holds its run lock{pid}"))
             } else if let Some(s) = slurm.and_then(|m| m.get(&i)) {
@@ -130,7 +124,7 @@ pub fn of_runs(
             RunStatus {
                 name: r.name.clone(),
                 state,
-                epochs_done: epochs_done(&run_dir),
+                epochs_done: run.epochs_done(),
                 epochs: planned_epochs(&r.config),
                 detail,
             }

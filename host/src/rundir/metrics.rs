@@ -7,20 +7,94 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// The CSV columns, in order (the first eleven are the documented contract users and tools rely on).
-pub const COLUMNS: &[&str] = &[
-    "epoch",
-    "lr",
-    "train_loss",
-    "train_acc",
-    "test_loss",
-    "test_acc",
-    "robust_acc",
-    "epoch_seconds",
-    "train_images_per_second",
-    "scored_candidates",
-    "skipped_robust",
+/// One contract column: its name (CSV header and JSONL key), its value, and its CSV decimals
+/// (`None`: an integer).
+struct Column {
+    name: &'static str,
+    value: fn(&Row) -> Value,
+    decimals: Option<usize>,
+}
+
+/// The contract columns users and tools rely on, in order: the only place they are spelled.
+const CONTRACT: [Column; 11] = [
+    Column {
+        name: "epoch",
+        value: |r| json!(r.epoch),
+        decimals: None,
+    },
+    Column {
+        name: "lr",
+        value: |r| json!(r.lr),
+        decimals: Some(8),
+    },
+    Column {
+        name: "train_loss",
+        value: |r| json!(r.train_loss),
+        decimals: Some(6),
+    },
+    Column {
+        name: "train_acc",
+        value: |r| json!(r.train_acc),
+        decimals: Some(6),
+    },
+    Column {
+        name: "test_loss",
+        value: |r| json!(r.test_loss),
+        decimals: Some(6),
+    },
+    Column {
+        name: "test_acc",
+        value: |r| json!(r.test_acc),
+        decimals: Some(6),
+    },
+    Column {
+        name: "robust_acc",
+        value: |r| json!(r.robust_acc),
+        decimals: Some(6),
+    },
+    Column {
+        name: "epoch_seconds",
+        value: |r| json!(r.epoch_seconds),
+        decimals: Some(3),
+    },
+    Column {
+        name: "train_images_per_second",
+        value: |r| json!(r.train_images_per_second),
+        decimals: Some(1),
+    },
+    Column {
+        name: "scored_candidates",
+        value: |r| json!(r.scored_candidates),
+        decimals: None,
+    },
+    Column {
+        name: SKIPPED_ROBUST,
+        value: |r| json!(r.skipped_robust),
+        decimals: None,
+    },
 ];
+
+/// The strategy counter that fills the contract column of the same name: samples the strategy
+/// did not search because they were already robust.
+pub const SKIPPED_ROBUST: &str = "skipped_robust";
+
+/// The JSONL key under which a row holds the strategy's counters (so that no counter name can
+/// overwrite a column).
+pub const STRATEGY_COUNTERS: &str = "strategy";
+
+/// JSONL keys of a row's robust evaluation, beside the `robust_acc` column: the mean grid
+/// accuracy, the random-perturbation accuracy, the grid's size and the images it ran on.
+pub const ROBUST_DETAILS: [&str; 4] = [
+    "robust_grid_acc",
+    "random_perturbation_acc",
+    "robust_grid_size",
+    "robust_subset",
+];
+
+/// The CSV columns, in order.
+pub fn columns() -> Vec<&'static str> {
+    CONTRACT.iter().map(|c| c.name).collect()
+}
 
 /// Columns that hold timings, which differ between otherwise identical runs.
 pub const TIMING_COLUMNS: &[&str] = &["epoch_seconds", "train_images_per_second"];
@@ -48,44 +122,48 @@ pub struct Row {
     pub train_images_per_second: f64,
     /// Candidates scored.
     pub scored_candidates: u64,
-    /// Samples the strategy skipped as robust.
+    /// Samples the strategy skipped as robust (its [`SKIPPED_ROBUST`] counter).
     pub skipped_robust: u64,
-    /// Further statistics (strategy counters, ...), JSONL only.
+    /// The host's further statistics (where the time went, robust-evaluation details), JSONL
+    /// only.
     pub extra: Map<String, Value>,
+    /// The strategy's counters, JSONL only, under [`STRATEGY_COUNTERS`].
+    pub counters: Map<String, Value>,
 }
 
 impl Row {
+    /// Records a robust evaluation (grid accuracy, random-perturbation accuracy, grid size,
+    /// subset) in the row.
+    pub fn set_robust(&mut self, robust_acc: f64, details: [Value; 4]) {
+        self.robust_acc = Some(robust_acc);
+        for (key, v) in ROBUST_DETAILS.into_iter().zip(details) {
+            self.extra.insert(key.into(), v);
+        }
+    }
+
     fn csv(&self) -> String {
-        let robust = self
-            .robust_acc
-            .map(|r| format!("{r:.6}"))
-            .unwrap_or_default();
-        format!(
-            "{},{:.8},{:.6},{:.6},{:.6},{:.6},{robust},{:.3},{:.1},{},{}\n",
-            self.epoch,
-            self.lr,
-            self.train_loss,
-            self.train_acc,
-            self.test_loss,
-            self.test_acc,
-            self.epoch_seconds,
-            self.train_images_per_second,
-            self.scored_candidates,
-            self.skipped_robust
-        )
+        let cells: Vec<String> = CONTRACT
+            .iter()
+            .map(|c| match ((c.value)(self), c.decimals) {
+                (Value::Null, _) => String::new(),
+                (Value::Number(n), Some(d)) => format!("{:.*}", d, n.as_f64().unwrap_or(f64::NAN)),
+                (v, _) => v.to_string(),
+            })
+            .collect();
+        cells.join(",") + "\n"
     }
 
     fn json(&self) -> Value {
-        let mut v = json!({
-            "epoch": self.epoch, "lr": self.lr, "train_loss": self.train_loss, "train_acc": self.train_acc,
-            "test_loss": self.test_loss, "test_acc": self.test_acc, "robust_acc": self.robust_acc,
-            "epoch_seconds": self.epoch_seconds, "train_images_per_second": self.train_images_per_second,
-            "scored_candidates": self.scored_candidates, "skipped_robust": self.skipped_robust,
-        });
-        if let Value::Object(m) = &mut v {
-            m.extend(self.extra.clone());
-        }
-        v
+        let mut m: Map<String, Value> = CONTRACT
+            .iter()
+            .map(|c| (c.name.to_string(), (c.value)(self)))
+            .collect();
+        m.extend(self.extra.clone());
+        m.insert(
+            STRATEGY_COUNTERS.into(),
+            Value::Object(self.counters.clone()),
+        );
+        Value::Object(m)
     }
 }
 
@@ -108,8 +186,8 @@ impl Metrics {
     /// The appender of `dir`'s files as they are.
     pub fn at(dir: &Path) -> Self {
         Self {
-            csv: dir.join(super::dir::METRICS_CSV),
-            jsonl: dir.join(super::dir::METRICS_JSONL),
+            csv: dir.join(super::METRICS_CSV),
+            jsonl: dir.join(super::METRICS_JSONL),
         }
     }
 
@@ -138,7 +216,7 @@ impl Metrics {
                 );
             }
         }
-        let mut csv = COLUMNS.join(",") + "\n";
+        let mut csv = columns().join(",") + "\n";
         for r in csv_rows {
             csv += &(r + "\n");
         }
@@ -197,6 +275,33 @@ fn append(p: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", p.display()))
 }
 
+/// The sum of `epoch_seconds` over the first `epochs` rows of a `metrics.csv` (0 when it is
+/// unreadable).
+pub fn epoch_seconds(csv: &Path, epochs: u32) -> f64 {
+    let Ok((header, rows)) = read_csv(csv) else {
+        return 0.0;
+    };
+    let Some(col) = header.iter().position(|h| h == "epoch_seconds") else {
+        return 0.0;
+    };
+    rows.iter()
+        .take(epochs as usize)
+        .filter_map(|r| r.get(col)?.parse::<f64>().ok())
+        .sum()
+}
+
+/// (grid size, subset) of the latest robust evaluation in a `metrics.jsonl`.
+pub fn latest_robust_sizes(jsonl: &Path) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(jsonl).ok()?;
+    text.lines().rev().find_map(|l| {
+        let v: Value = serde_json::from_str(l).ok()?;
+        Some((
+            v.get(ROBUST_DETAILS[2])?.as_u64()?,
+            v.get(ROBUST_DETAILS[3])?.as_u64()?,
+        ))
+    })
+}
+
 /// Reads `metrics.csv` back as (header, rows of cells).
 pub fn read_csv(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>)> {
     let lines = read_lines(path)?;
@@ -230,6 +335,7 @@ mod tests {
             scored_candidates: 0,
             skipped_robust: 0,
             extra: Map::new(),
+            counters: Map::new(),
         }
     }
 
@@ -263,7 +369,7 @@ mod tests {
             m.append(&row(e)).unwrap();
         }
         let (header, rows) = read_csv(&d.path().join("metrics.csv")).unwrap();
-        assert_eq!(header, COLUMNS);
+        assert_eq!(header, columns());
         assert_eq!(rows.len(), 3);
         assert_eq!(
             rows[0][6], "",

@@ -1,32 +1,21 @@
-//! The run directory: what an existing one holds, what `run`, `--resume` and `--overwrite` may
+//! What an existing run directory holds, what `run`, `--resume` and `--overwrite` may
 //! do with it, and creating or replacing it without ever deleting a run first.
 //!
 //! Invariants: nothing in an existing run directory changes before the run is accepted (the
 //! caller validates everything and takes the [`super::lock`] first); a directory with a
 //! finished epoch, a summary or anything fuzzaug did not write is never removed except by
 //! `--overwrite`, and then only after its replacement is in place.
-use super::Options;
+use super::{last_checkpoint, CHECKPOINTS, CONFIG, LAST, METRICS_CSV, METRICS_JSONL, PLOTS};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
-/// The names fuzzaug writes into a run directory.
-pub const CONFIG: &str = "config.toml";
-/// Written last: the run has finished.
-pub const SUMMARY: &str = "summary.json";
-/// Per-epoch rows.
-pub const METRICS_CSV: &str = "metrics.csv";
-/// Per-epoch rows with every statistic.
-pub const METRICS_JSONL: &str = "metrics.jsonl";
-/// Checkpoints.
-pub const CHECKPOINTS: &str = "checkpoints";
-/// Plots.
-pub const PLOTS: &str = "plots";
-/// The checkpoint a run resumes from, inside [`CHECKPOINTS`].
-pub const LAST: &str = "last";
-
-/// `dir/checkpoints/last`.
-pub fn last_checkpoint(dir: &Path) -> PathBuf {
-    dir.join(CHECKPOINTS).join(LAST)
+/// What the command line asked for an existing run directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// `--resume`.
+    pub resume: bool,
+    /// `--overwrite`.
+    pub overwrite: bool,
 }
 
 /// What an existing path holds, as far as starting a run there is concerned.
@@ -129,7 +118,7 @@ pub enum Plan {
 
 /// Decides what `options` may do with `dir` holding `contents`, or refuses with what it holds
 /// and how to proceed.
-pub fn plan(dir: &Path, contents: &Contents, options: Options) -> anyhow::Result<Plan> {
+pub fn plan(dir: &Path, contents: &Contents, options: Asked) -> anyhow::Result<Plan> {
     let d = dir.display();
     Ok(match contents {
         Contents::Absent | Contents::Unstarted => Plan::Fresh,
@@ -286,13 +275,8 @@ impl Drop for Staged {
 mod tests {
     use super::*;
 
-    fn opts(resume: bool, overwrite: bool) -> Options {
-        Options {
-            resume,
-            overwrite,
-            quiet: true,
-            stop_after: None,
-        }
+    fn opts(resume: bool, overwrite: bool) -> Asked {
+        Asked { resume, overwrite }
     }
 
     #[test]

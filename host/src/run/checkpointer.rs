@@ -1,0 +1,72 @@
+//! Saving a session into `checkpoints/last` and restoring one from it: the model's variables,
+//! the optimiser's buffers, the strategy's state, the random stream's position, and what the
+//! run is ([`crate::rundir::identity`]), so that only the same run resumes.
+use crate::{rundir::checkpoint, train::Session};
+use anyhow::{bail, Context};
+use std::path::Path;
+
+fn meta(session: &Session, epoch: u32, train_seconds: f64) -> anyhow::Result<checkpoint::Meta> {
+    checkpoint::Meta::of(
+        &session.config,
+        &session.parts,
+        epoch,
+        session.rng.get_word_pos(),
+        train_seconds,
+    )
+}
+
+/// Saves `session` after `epoch` epochs that took `train_seconds` (atomically).
+pub fn save(session: &Session, path: &Path, epoch: u32, train_seconds: f64) -> anyhow::Result<()> {
+    let mut tensors: Vec<(String, tch::Tensor)> = session
+        .vs
+        .variables()
+        .into_iter()
+        .map(|(k, t)| (format!("model/{k}"), t))
+        .collect();
+    tensors.extend(session.optimizer.state_tensors());
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let strategy = session.parts.strategy.save_state()?;
+    checkpoint::save(
+        path,
+        &meta(session, epoch, train_seconds)?,
+        &tensors,
+        &strategy,
+    )
+}
+
+/// Loads a checkpoint into `session` after checking it was written for the same run (every
+/// training-relevant key of the resolved config); returns the epochs it had completed and the
+/// seconds they took.
+pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<(u32, f64)> {
+    let ckpt = checkpoint::load(path, session.device)?;
+    let diffs = ckpt.meta.differences(&meta(session, ckpt.meta.epoch, 0.0)?);
+    if !diffs.is_empty() {
+        bail!(
+            "{} belongs to a different run than this config describes, so it is not resumed:\n  {}\nResume with the run's own config (`fuzzaug run --resume RUN_DIR` reads it from the run directory); to train further on other settings, start a new run",
+            path.display(),
+            diffs.join("\n  ")
+        );
+    }
+    let _guard = tch::no_grad_guard();
+    for (name, mut var) in session.vs.variables() {
+        let saved = ckpt
+            .tensors
+            .get(&format!("model/{name}"))
+            .with_context(|| format!("{}: no tensor for `{name}`", path.display()))?;
+        var.f_copy_(saved).with_context(|| {
+            format!("{}: tensor `{name}` does not fit the model", path.display())
+        })?;
+    }
+    session
+        .optimizer
+        .load_state(&ckpt.tensors)
+        .with_context(|| format!("{}", path.display()))?;
+    session.parts.strategy.load_state(&ckpt.strategy)?;
+    let pos: u128 = ckpt
+        .meta
+        .rng_word_pos
+        .parse()
+        .with_context(|| format!("{}: bad random-stream position", path.display()))?;
+    session.rng.set_word_pos(pos);
+    Ok((ckpt.meta.epoch, ckpt.meta.train_seconds))
+}

@@ -1,0 +1,196 @@
+//! The epoch loop of a run: train, test, robust evaluation when due, one metrics row, one
+//! checkpoint; stops become [`super::interrupt::Interrupted`] with the command that continues.
+use super::{checkpointer, interrupt, Options};
+use crate::{
+    rundir::{
+        metrics::{Metrics, Row, SKIPPED_ROBUST},
+        RunDir,
+    },
+    train::{Accuracy, EpochStats, Robust, Session, Stopped},
+};
+use indicatif::ProgressBar;
+use serde_json::json;
+use std::time::Instant;
+
+/// The loop's state across epochs.
+pub struct Epochs<'a> {
+    /// The session trained.
+    pub session: &'a mut Session,
+    /// Its directory.
+    pub dir: &'a RunDir,
+    /// Its metrics.
+    pub metrics: &'a Metrics,
+    /// The progress bar (hidden when quiet or not on a terminal).
+    pub bar: ProgressBar,
+    /// Wall seconds of every finished epoch, over every session.
+    pub train_seconds: f64,
+    /// The latest test accuracy and robust evaluation.
+    pub last: Option<(f64, Option<Robust>)>,
+}
+
+/// What one epoch gave.
+pub struct Done {
+    /// Its test accuracy.
+    pub test: Accuracy,
+    /// Its robust evaluation, when one was due.
+    pub robust: Option<Robust>,
+    /// Its training statistics.
+    pub stats: EpochStats,
+}
+
+impl Epochs<'_> {
+    /// What a failure in epoch `epoch` (0-based) leaves.
+    fn kept(&self, epoch: u32) -> String {
+        if epoch > 0 {
+            format!(
+                "the last good checkpoint (epoch {epoch}) is intact at {}",
+                self.dir.last_checkpoint().display()
+            )
+        } else {
+            "no checkpoint was written yet".to_string()
+        }
+    }
+
+    /// An error of epoch `epoch` (0-based) with what was kept; a stop becomes
+    /// [`interrupt::Interrupted`] with the command that continues the run.
+    pub fn failed(&self, epoch: u32, e: anyhow::Error) -> anyhow::Error {
+        let Some(stopped) = e.downcast_ref::<Stopped>() else {
+            return e.context(self.kept(epoch));
+        };
+        let how = if epoch > 0 {
+            format!(
+                "; continue with `fuzzaug run --resume {}`",
+                self.dir.path().display()
+            )
+        } else {
+            String::new()
+        };
+        let kept = self.kept(epoch);
+        interrupt::Interrupted {
+            epoch: epoch + 1,
+            at: stopped.at.clone(),
+            kept: format!("{}{}{how}", kept[..1].to_uppercase(), &kept[1..]),
+        }
+        .into()
+    }
+
+    /// Trains and evaluates epoch `epoch` (0-based) of `epochs`, appends its row and saves the
+    /// checkpoint.
+    pub fn run_one(&mut self, epoch: u32, epochs: u32) -> anyhow::Result<Done> {
+        if interrupt::requested() {
+            let before = Stopped {
+                at: "before it started".into(),
+            };
+            return Err(self.failed(epoch, before.into()));
+        }
+        let started = Instant::now();
+        let stats = self
+            .session
+            .train_epoch(epoch, &self.bar, interrupt::requested)
+            .map_err(|e| self.failed(epoch, e))?;
+        let test = self.session.evaluate()?;
+        self.train_seconds += started.elapsed().as_secs_f64();
+        let eval = &self.session.config.eval;
+        let due = epoch + 1 == epochs
+            || (eval.robust_every > 0 && (epoch + 1).is_multiple_of(eval.robust_every));
+        let robust = if due {
+            let subset = eval.robust_subset;
+            Some(
+                self.session
+                    .robust_until(subset, &interrupt::requested)
+                    .map_err(|e| self.failed(epoch, e))?,
+            )
+        } else {
+            None
+        };
+        self.metrics
+            .append(&row(epoch + 1, &stats, &test, robust.as_ref()))?;
+        checkpointer::save(
+            self.session,
+            &self.dir.last_checkpoint(),
+            epoch + 1,
+            self.train_seconds,
+        )?;
+        self.last = Some((test.accuracy, robust.clone()));
+        Ok(Done {
+            test,
+            robust,
+            stats,
+        })
+    }
+
+    /// The per-epoch log line (unless quiet).
+    pub fn report(&self, epoch: u32, epochs: u32, done: &Done, options: Options) {
+        if options.quiet {
+            return;
+        }
+        let (stats, test) = (&done.stats, &done.test);
+        let robust = done
+            .robust
+            .as_ref()
+            .map(|r| format!(" | robust {:.4} (grid {})", r.robust_acc, r.grid_size))
+            .unwrap_or_default();
+        self.bar.suspend(|| {
+            log::info!(
+                "epoch {}/{epochs}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4}{robust} | {:.1} s, {:.0} img/s",
+                epoch + 1, stats.loss, stats.accuracy, test.loss, test.accuracy, stats.seconds, stats.images_per_second
+            )
+        });
+    }
+}
+
+/// The metrics row of epoch `epoch` (1-based).
+fn row(epoch: u32, stats: &EpochStats, test: &Accuracy, robust: Option<&Robust>) -> Row {
+    let skipped = stats
+        .counters
+        .iter()
+        .find(|(k, _)| k == SKIPPED_ROBUST)
+        .map_or(0, |(_, v)| *v as u64);
+    let counters = stats
+        .counters
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let mut extra = serde_json::Map::new();
+    // Where the epoch's time went: the inputs of the cost floor 1 + k·(train ÷ score rate).
+    let train_part = stats.seconds - stats.score_seconds - stats.strategy_seconds;
+    extra.insert("score_seconds".into(), json!(stats.score_seconds));
+    extra.insert("strategy_seconds".into(), json!(stats.strategy_seconds));
+    if stats.scored_candidates > 0 && stats.score_seconds > 0.0 {
+        extra.insert(
+            "score_images_per_second".into(),
+            json!(stats.scored_candidates as f64 / stats.score_seconds),
+        );
+    }
+    if train_part > 0.0 {
+        extra.insert(
+            "train_step_images_per_second".into(),
+            json!(stats.images_per_second * stats.seconds / train_part),
+        );
+    }
+    let mut row = Row {
+        epoch,
+        lr: stats.lr,
+        train_loss: stats.loss,
+        train_acc: stats.accuracy,
+        test_loss: test.loss,
+        test_acc: test.accuracy,
+        robust_acc: None,
+        epoch_seconds: stats.seconds,
+        train_images_per_second: stats.images_per_second,
+        scored_candidates: stats.scored_candidates,
+        skipped_robust: skipped,
+        extra,
+        counters,
+    };
+    if let Some(rb) = robust {
+        let details = [
+            json!(rb.grid_acc),
+            json!(rb.random_acc),
+            json!(rb.grid_size),
+            json!(rb.subset),
+        ];
+        row.set_robust(rb.robust_acc, details);
+    }
+    row
+}

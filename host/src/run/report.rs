@@ -1,0 +1,85 @@
+//! The end of a run: its plots and its summary.
+use crate::{
+    report::plot::{line_chart, Labels, Series},
+    rundir::{metrics, summary::Summary, RunDir},
+    train::{Robust, Session},
+};
+
+/// `plots/train_loss.png` and `plots/test_acc.png` from `metrics.csv` (the robust-accuracy
+/// curve joins them when robust evaluation runs).
+pub fn plots(dir: &RunDir) -> anyhow::Result<()> {
+    let (header, rows) = metrics::read_csv(&dir.metrics_csv())?;
+    let column = |name: &str| -> Vec<(f64, f64)> {
+        let Some(c) = header.iter().position(|h| h == name) else {
+            return Vec::new();
+        };
+        rows.iter()
+            .filter_map(|r| Some((r.first()?.parse().ok()?, r.get(c)?.parse().ok()?)))
+            .collect()
+    };
+    let name = dir
+        .path()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("run")
+        .to_string();
+    for (file, col, title, y) in [
+        (
+            "train_loss.png",
+            "train_loss",
+            "Training loss",
+            "cross-entropy",
+        ),
+        (
+            "test_acc.png",
+            "test_acc",
+            "Test accuracy",
+            "accuracy (fraction)",
+        ),
+        (
+            "robust_acc.png",
+            "robust_acc",
+            "Robust accuracy",
+            "accuracy (fraction)",
+        ),
+    ] {
+        let points = column(col);
+        if points.is_empty() {
+            continue;
+        }
+        let labels = Labels {
+            title,
+            x: "epoch",
+            y,
+        };
+        let series = [Series {
+            name: name.clone(),
+            points,
+        }];
+        line_chart(&dir.plots().join(file), &labels, &series)?;
+    }
+    Ok(())
+}
+
+/// The summary of a finished run of `session`.
+pub fn summary(session: &Session, test_acc: f64, robust: &Robust, train_seconds: f64) -> Summary {
+    let c = &session.config;
+    Summary {
+        test_acc,
+        robust_acc: robust.robust_acc,
+        robust_grid_size: robust.grid_size,
+        robust_subset: robust.subset,
+        robust_grid_acc: robust.grid_acc,
+        random_perturbation_acc: robust.random_acc,
+        train_seconds,
+        epochs: c.train.epochs,
+        strategy: c.strategy.name.clone(),
+        model: c.model.arch.clone(),
+        dataset: c.dataset.name.clone(),
+        device: format!("{:?}", session.device).to_lowercase(),
+        seed: c.seed,
+        train_images: session.parts.dataset_info.train_len,
+        test_images: session.parts.dataset_info.test_len,
+        fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
