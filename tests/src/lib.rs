@@ -61,8 +61,7 @@ pub fn foreign_shared_library() -> PathBuf {
 /// Loads a config in-process with the built plugins of [`bin_dir`] only (a test binary's own
 /// folder, `target/release/deps`, holds copies that may be stale).
 pub fn experiment(config: &Path) -> anyhow::Result<fuzzaug::setup::Experiment> {
-    let overrides = fuzzaug::cli::Overrides::default();
-    fuzzaug::setup::Experiment::load_in(config, &overrides, |config_dirs| {
+    fuzzaug::setup::Experiment::load_in(config, &[], |config_dirs| {
         let mut path = fuzzaug::plugins::SearchPath::default();
         for d in config_dirs {
             path.push(d.clone(), "plugin_dirs in the config");

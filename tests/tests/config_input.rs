@@ -199,9 +199,7 @@ fn set_reaches_into_nested_inline_tables() {
         "train.schedule.gamma=0.5",
         "train.optimizer.nesterov=true",
     ];
-    let overrides = fuzzaug::cli::Overrides {
-        set: sets.iter().map(|s| s.to_string()).collect(),
-    };
+    let overrides: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     let exp = fuzzaug::setup::Experiment::load_in(&cfg, &overrides, |_| {
         fuzzaug::plugins::SearchPath::default()
     })

@@ -1,7 +1,7 @@
 //! `fuzzaug bench [--config CONFIG] [--device D] [--model M] [--strategy S]... [--json]`.
 use crate::{
     bench::{self, Options, Report},
-    cli::{BenchArgs, Overrides},
+    cli::BenchArgs,
     config,
     setup::Experiment,
 };
@@ -11,18 +11,12 @@ use std::path::PathBuf;
 
 /// Measures and prints the report.
 pub fn run(args: &BenchArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let mut overrides = Overrides {
-        set: args.overrides.set.clone(),
-    };
+    let mut overrides = args.overrides.set.clone();
     if let Some(d) = &args.device {
-        overrides
-            .set
-            .push(format!("device={}", config::toml_string(d)));
+        overrides.push(format!("device={}", config::toml_string(d)));
     }
     if let Some(m) = &args.model {
-        overrides
-            .set
-            .push(format!("model.arch={}", config::toml_string(m)));
+        overrides.push(format!("model.arch={}", config::toml_string(m)));
     }
     // The built-in config is written to a temporary file so that it loads, validates and
     // reports errors exactly like a user's.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Validates the config and builds its components; prints a summary.
 pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
+    let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
     exp.preflight()?;
     let parts = exp.components()?;
     let c = &exp.config;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Evaluates the checkpoint on the config's test split; prints and writes JSON.
 pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
+    let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
     let mut session = Session::new(&exp.config, exp.components()?)?;
     let (epoch, _) = run::checkpointer::restore(&mut session, &args.checkpoint)?;
     let acc = session.evaluate()?;

@@ -27,7 +27,7 @@ fn fmt(v: f64) -> String {
 
 /// Writes the preview PNG.
 pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let exp = Experiment::load(&args.config, &args.overrides, cli_dirs)?;
+    let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
     let mut parts = exp.components()?;
     let info = parts.dataset_info.clone();
     let n = SAMPLES.min(info.test_len);

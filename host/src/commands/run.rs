@@ -54,9 +54,9 @@ pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let several = configs.len() > 1;
     for path in &configs {
         let exp = if is_run_dir(path) {
-            Experiment::load_run(path, &args.overrides, cli_dirs)?
+            Experiment::load_run(path, &args.overrides.set, cli_dirs)?
         } else {
-            Experiment::load(path, &args.overrides, cli_dirs)?
+            Experiment::load(path, &args.overrides.set, cli_dirs)?
         };
         if several && finished(&exp) && !args.overwrite {
             log::info!(

@@ -1,7 +1,7 @@
 //! `fuzzaug sweep SWEEP.toml [--dry-run | --local -j N | --slurm ...]`,
 //! `fuzzaug sweep status DIR`, `fuzzaug sweep collect DIR [--out DIR]`.
 use crate::{
-    cli::{CompareArgs, Overrides, SweepArgs},
+    cli::{CompareArgs, SweepArgs},
     setup::Experiment,
     sweep::{self, local, slurm, status, Manifest, Spec},
 };
@@ -63,7 +63,7 @@ fn expand_and_run(file: &Path, args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow
         return Ok(0);
     }
     let manifest = sweep::write(&spec, &runs, |config| {
-        let exp = Experiment::load(config, &Overrides::default(), cli_dirs)?;
+        let exp = Experiment::load(config, &[], cli_dirs)?;
         exp.components().map(drop)
     })?;
     let dir = std::path::absolute(&spec.dir)?;

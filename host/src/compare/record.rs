@@ -71,7 +71,10 @@ impl Record {
             p.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         };
-        if let Some(missing) = [&config_path, &metrics_path].into_iter().find(|p| !p.is_file()) {
+        if let Some(missing) = [&config_path, &metrics_path]
+            .into_iter()
+            .find(|p| !p.is_file())
+        {
             bail!(
                 "{} is not a run directory: it has no {} (`fuzzaug run` writes {} and {} there)",
                 dir.display(),

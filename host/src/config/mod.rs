@@ -8,7 +8,7 @@ mod validate;
 pub use load::{edit, load, parse_override, toml_string};
 pub use output::check_output_dir;
 pub use source::{ConfigError, Source};
-pub use validate::validate;
+pub use validate::{parse_device, validate, DeviceSpec};
 
 use serde::{de::Error as _, Deserialize, Deserializer, Serialize};
 use std::{collections::BTreeMap, path::PathBuf};

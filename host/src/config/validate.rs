@@ -18,17 +18,10 @@ pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
         return err("device", m);
     }
     if !models::ARCHS.contains(&config.model.arch.as_str()) {
-        let hint = fuzzaug_sdk::settings::did_you_mean(&config.model.arch, models::ARCHS)
-            .map(|s| format!("did you mean `{s}`? "))
-            .unwrap_or_default();
-        return err(
-            "model.arch",
-            format!(
-                "unknown model `{}`; {hint}valid models: {}",
-                config.model.arch,
-                models::ARCHS.join(", ")
-            ),
-        );
+        let unknown = models::ModelError::Unknown {
+            name: config.model.arch.clone(),
+        };
+        return err("model.arch", unknown.to_string());
     }
     let t = &config.train;
     if t.epochs == 0 {
@@ -94,17 +87,29 @@ pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// Parses `auto`, `cpu`, `cuda` or `cuda:N`.
-pub fn parse_device(s: &str) -> Result<(), String> {
-    let ok = matches!(s, "auto" | "cpu" | "cuda")
-        || s.strip_prefix("cuda:")
-            .is_some_and(|n| n.parse::<usize>().is_ok());
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`device` must be auto, cpu, cuda or cuda:N, got {s:?}"
-        ))
+/// A `device` value: `auto`, `cpu`, `cuda` (= `cuda:0`) or `cuda:N`. The one parser of device
+/// strings; [`crate::train::device`] resolves it on the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceSpec {
+    /// The first CUDA device when there is one, else the CPU.
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// CUDA device N.
+    Cuda(usize),
+}
+
+/// Parses a `device` value.
+pub fn parse_device(s: &str) -> Result<DeviceSpec, String> {
+    match s {
+        "auto" => Ok(DeviceSpec::Auto),
+        "cpu" => Ok(DeviceSpec::Cpu),
+        "cuda" => Ok(DeviceSpec::Cuda(0)),
+        _ => s
+            .strip_prefix("cuda:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .map(DeviceSpec::Cuda)
+            .ok_or_else(|| format!("`device` must be auto, cpu, cuda or cuda:N, got {s:?}")),
     }
 }
 

@@ -51,11 +51,18 @@ pub struct InputSpec {
     pub classes: i64,
 }
 
+/// `did you mean `x`? ` for the architecture nearest `name`, if one is near.
+fn did_you_mean(name: &str) -> String {
+    fuzzaug_sdk::settings::did_you_mean(name, ARCHS)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default()
+}
+
 /// Why a network could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
-    /// The name is not in [`ARCHS`].
-    #[error("unknown model `{name}`; valid models: {}", ARCHS.join(", "))]
+    /// The name is not in [`ARCHS`] (with the nearest one, if any is near).
+    #[error("unknown model `{name}`; {}valid models: {}", did_you_mean(name), ARCHS.join(", "))]
     Unknown {
         /// The name asked for.
         name: String,
@@ -598,7 +605,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "unknown model `resnet-9000`; valid models: small-cnn, preact-resnet20, \
+            "unknown model `resnet-9000`; did you mean `resnet50`? valid models: small-cnn, preact-resnet20, \
              preact-resnet32, preact-resnet56, preact-resnet50, resnet18, resnet50, \
              resnet50-imagenet-stem, wrn-28-10"
         );

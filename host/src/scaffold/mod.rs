@@ -165,6 +165,13 @@ fn dependency_specs(sdk: &SdkSource) -> Result<(String, String), ScaffoldError> 
     })
 }
 
+/// `spec`, an inline dependency table as [`dependency_specs`] writes it (`{ path = "…" }`),
+/// with the SDK's `testing` feature on: the `[dev-dependencies]` entry of the unit tests.
+fn with_testing_feature(spec: &str) -> String {
+    let open = spec.strip_suffix('}').unwrap_or(spec).trim_end();
+    format!("{open}, features = [\"testing\"] }}")
+}
+
 /// The files of a new plugin crate `name` of `kind`, as (relative path, contents).
 pub fn files(
     name: &str,
@@ -182,6 +189,7 @@ pub fn files(
             .replace("{{lib}}", &lib)
             .replace("{{type}}", &type_name(name))
             .replace("{{sdk}}", &sdk_spec)
+            .replace("{{sdk_testing}}", &with_testing_feature(&sdk_spec))
             .replace("{{build}}", &build_spec)
             .replace("{{deps}}", kind.deps())
             .replace("{{version}}", fuzzaug_sdk::SDK_VERSION)
@@ -271,6 +279,15 @@ mod tests {
             .clone();
         assert_eq!(dep("dependencies", "fuzzaug-sdk"), want);
         assert_eq!(dep("build-dependencies", "fuzzaug-build"), want);
+        let mut testing = want.as_table().unwrap().clone();
+        testing.insert(
+            "features".into(),
+            toml::Value::Array(vec!["testing".into()]),
+        );
+        assert_eq!(
+            dep("dev-dependencies", "fuzzaug-sdk"),
+            toml::Value::Table(testing)
+        );
         assert_eq!(doc["lib"]["name"].as_str(), Some("fuzzaug_my_thing"));
         assert_eq!(doc["package"]["name"].as_str(), Some("fuzzaug-my-thing"));
         for pinned in ["tch", "torch-sys", "abi_stable"] {

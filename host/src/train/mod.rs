@@ -57,17 +57,17 @@ pub fn untuned<T>(device: Device, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Resolves `auto`, `cpu`, `cuda` or `cuda:N`.
+/// Resolves a `device` value ([`crate::config::parse_device`]) on this machine.
 pub fn device(spec: &str) -> anyhow::Result<Device> {
-    Ok(match spec {
-        "cpu" => Device::Cpu,
-        "auto" => Device::cuda_if_available(),
-        "cuda" | "cuda:0" if tch::Cuda::is_available() => Device::Cuda(0),
-        s => match s.strip_prefix("cuda:").and_then(|n| n.parse::<usize>().ok()) {
-            Some(n) if n < tch::Cuda::device_count() as usize => Device::Cuda(n),
-            _ if !tch::Cuda::is_available() => anyhow::bail!("device `{s}`: CUDA is not available on this machine (`fuzzaug --version` tells what libtorch sees); use device = \"cpu\" or \"auto\""),
-            _ => anyhow::bail!("device `{s}`: this machine has {} CUDA device(s)", tch::Cuda::device_count()),
-        },
+    use crate::config::DeviceSpec;
+    let parsed = crate::config::parse_device(spec).map_err(anyhow::Error::msg)?;
+    let count = || tch::Cuda::device_count() as usize;
+    Ok(match parsed {
+        DeviceSpec::Cpu => Device::Cpu,
+        DeviceSpec::Auto => Device::cuda_if_available(),
+        DeviceSpec::Cuda(n) if tch::Cuda::is_available() && n < count() => Device::Cuda(n),
+        DeviceSpec::Cuda(_) if !tch::Cuda::is_available() => anyhow::bail!("device `{spec}`: CUDA is not available on this machine (`fuzzaug --version` tells what libtorch sees); use device = \"cpu\" or \"auto\""),
+        DeviceSpec::Cuda(_) => anyhow::bail!("device `{spec}`: this machine has {} CUDA device(s)", count()),
     })
 }
 

@@ -4,8 +4,11 @@
 //! `vertical` stripes, in 3-channel `size`×`size` images. A dataset reports its geometry,
 //! classes and normalisation in `info`, and serves consecutive images of a split as u8 pixels
 //! (N×C×H×W) and labels in `read`; the host reads it in chunks once, at the start of a run.
-//! For a dataset on disk, read the files in the constructor (relative paths resolve against
-//! `ctx.config_dir`) and keep the images in `Splits`, or stream them from `read`.
+//! For a dataset on disk, declare a `path` setting, read it with `settings.path("path", ctx)?`
+//! (relative paths resolve against the config's folder), read the files in the constructor and
+//! keep the images in `Splits`, or stream them from `read` (checking each read with
+//! `dataset::read_range`). `dataset::limit_params()`, `settings.limit(..)` and
+//! `dataset::limited(..)` add the usual `train_limit` and `test_limit`.
 use fuzzaug_sdk::{dataset, prelude::*};
 
 /// Channels of every image.
@@ -15,18 +18,20 @@ const CHANNELS: usize = 3;
 pub struct {{type}} {
     size: u32,
     splits: Splits,
+    /// Per-channel mean and standard deviation of the training images, 0..1 scale.
+    stats: (Vec<f32>, Vec<f32>),
 }
 
 impl {{type}} {
     /// `train` and `test` images of `size`×`size` pixels.
     pub fn new(train: usize, test: usize, size: u32) -> Result<Self, PluginError> {
-        Ok(Self {
-            size,
-            splits: Splits {
-                train: Self::render(train, size, 0)?,
-                test: Self::render(test, size, 1)?,
-            },
-        })
+        let splits = Splits {
+            train: Self::render(train, size, 0)?,
+            test: Self::render(test, size, 1)?,
+        };
+        let plane = size as usize * size as usize;
+        let stats = dataset::channel_stats(splits.train.pixels(), CHANNELS, plane);
+        Ok(Self { size, splits, stats })
     }
 
     /// YOUR LOGIC: where the images come from. Image i has class i % 2 and a stripe period and
@@ -61,9 +66,10 @@ impl Dataset for {{type}} {
             channels: CHANNELS as u32,
             height: self.size,
             width: self.size,
-            // Per-channel mean and std on the 0..1 scale; the config may override them.
-            mean: vec![0.5f32; CHANNELS].into(),
-            std: vec![0.25f32; CHANNELS].into(),
+            // Per-channel mean and std on the 0..1 scale, measured on the training images; a
+            // config's `[dataset] mean = [...]` and `std = [...]` replace them.
+            mean: self.stats.0.clone().into(),
+            std: self.stats.1.clone().into(),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
             // A mirrored horizontal stripe is still horizontal: `[train] hflip` may default on.
@@ -101,13 +107,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn info_and_reads_agree() {
+    fn meets_the_dataset_contract() {
+        // Sizes match `info`, labels name classes, reads past the end are refused.
         let mut d = {{type}}::new(6, 4, 8).unwrap();
-        let info = d.info().unwrap();
+        let info = fuzzaug_sdk::testing::check_dataset(&mut d).unwrap();
         assert_eq!((info.train_len, info.test_len, info.channels), (6, 4, 3));
         let chunk = d.read(Split::Train, 2, 3).unwrap();
         assert_eq!(chunk.labels.as_slice(), &[0, 1, 0]);
-        assert_eq!(chunk.pixels.len(), 3 * info.image_bytes());
-        assert!(d.read(Split::Test, 3, 2).is_err(), "past the end of the split");
     }
 }

@@ -7,9 +7,17 @@
 //!
 //! How the host drives a strategy, per batch (see the `fuzzaug_sdk::strategy` docs):
 //! `propose(samples)` → the host scores every candidate (one no-grad pass, batch-norm in eval
-//! mode) → `select(fitness, correct)` → the host trains on the chosen chromosomes.
-use fuzzaug_sdk::prelude::*;
-use rand::{Rng, SeedableRng};
+//! mode) → `select(scores)` → the host trains on the chosen chromosomes.
+//!
+//! The SDK supplies the conventions: `stream_seed` (the strategy's own random stream),
+//! `uniform_value` (a uniform value of a gene, on its grid when it has a step), `argmax` (the
+//! highest loss, NaN never winning) and `check_samples` (sample indices within the training set).
+use fuzzaug_sdk::{
+    prelude::*,
+    random::{stream_seed, uniform_value},
+    strategy::{argmax, check_samples},
+};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The strategy's state.
@@ -24,6 +32,8 @@ pub struct {{type}} {
     candidates: Vec<f64>,
     /// The samples of the batch in flight.
     batch: Vec<u64>,
+    /// Training-set size; sample indices are below it.
+    num_samples: u64,
     /// The chromosome each sample last trained on (num_samples × genes), for previews.
     last: Vec<f64>,
 }
@@ -38,32 +48,22 @@ impl {{type}} {
             rng: ChaCha8Rng::seed_from_u64(seed),
             candidates: Vec::new(),
             batch: Vec::new(),
+            num_samples: setup.num_samples,
             last: identity.repeat(setup.num_samples as usize),
             genes,
-        }
-    }
-
-    /// One uniformly random value of `gene`, on its grid when the space is discrete.
-    fn random_value(rng: &mut ChaCha8Rng, gene: &GeneSpec) -> f64 {
-        match gene.step.into_option() {
-            Some(step) if step > 0.0 => {
-                let steps = ((gene.hi - gene.lo) / step).round() as i64;
-                gene.lo + step * rng.random_range(0..=steps) as f64
-            }
-            _ if gene.hi > gene.lo => rng.random_range(gene.lo..=gene.hi),
-            _ => gene.lo,
         }
     }
 }
 
 impl Strategy for {{type}} {
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
+        check_samples("{{name}}", samples, self.num_samples)?;
         self.batch = samples.to_vec();
         self.candidates.clear();
         // YOUR LOGIC: which candidates to score. Here: k random chromosomes per sample.
         for _ in 0..samples.len() * self.k {
             for gene in &self.genes {
-                let v = Self::random_value(&mut self.rng, gene);
+                let v = uniform_value(&mut self.rng, gene);
                 self.candidates.push(v);
             }
         }
@@ -85,11 +85,10 @@ impl Strategy for {{type}} {
             )));
         }
         let mut chosen = Vec::with_capacity(self.batch.len() * g);
-        // YOUR LOGIC: which candidate each sample trains on. Here: the highest loss.
+        // YOUR LOGIC: which candidate each sample trains on. Here: the highest loss (the first
+        // among equals; NaN never wins, and when every loss is NaN, the first candidate).
         for (i, scores) in fitness.chunks(k).enumerate() {
-            let best = (0..k)
-                .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
-                .unwrap_or(0);
+            let best = argmax(scores).unwrap_or(0);
             chosen.extend_from_slice(&self.candidates[(i * k + best) * g..][..g]);
         }
         for (i, &sample) in self.batch.iter().enumerate() {
@@ -147,14 +146,6 @@ impl Strategy for {{type}} {
     }
 }
 
-/// The strategy's own stream: the run's seed mixed with its name, so it never shares random
-/// numbers with the host or another component.
-fn stream_seed(ctx: &ComponentContext) -> u64 {
-    "{{name}}".bytes().fold(ctx.seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
-    })
-}
-
 fn components() -> Vec<Component> {
     vec![Component::strategy(
         "{{name}}",
@@ -168,7 +159,9 @@ fn components() -> Vec<Component> {
         )],
         |settings, ctx, setup| {
             let k: usize = settings.integer_in("k", 1..=100)?;
-            Ok({{type}}::new(setup, k, stream_seed(ctx)))
+            // The strategy's own stream: the run's seed mixed with its name, so it never shares
+            // random numbers with the host or another component.
+            Ok({{type}}::new(setup, k, stream_seed(ctx.seed, "{{name}}")))
         },
     )]
 }
@@ -178,22 +171,12 @@ fuzzaug_sdk::export_plugin!(components);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fuzzaug_sdk::testing::{self, gene};
 
+    /// Rotation in whole degrees over 10 training images of 2 classes.
     fn setup() -> StrategySetup {
-        StrategySetup {
-            genes: vec![GeneSpec {
-                name: "rotation".into(),
-                lo: -30.0,
-                hi: 30.0,
-                identity: 0.0,
-                step: Some(1.0).into(),
-                mutation_step: 6.0,
-                low_loss_mutation_step: 12.0,
-            }]
-            .into(),
-            num_samples: 10,
-            num_classes: 2,
-        }
+        let rotation = gene("rotation", -30.0, 30.0, 0.0).with_step(1.0).with_mutation(6.0, 12.0);
+        testing::setup(vec![rotation], 10, 2)
     }
 
     /// Scores of correctly classified candidates of class 0.
@@ -215,6 +198,12 @@ mod tests {
         let chosen = s.select(&scores(&[0.1, 0.7, 0.2, 0.9, 0.3, 0.4])).unwrap();
         assert_eq!(chosen, vec![p.genes[1], p.genes[3]]);
         assert_eq!(s.incumbents(&[9, 0]).unwrap(), vec![p.genes[3], 0.0]);
+        // NaN never wins.
+        let p = s.propose(&[2]).unwrap();
+        let chosen = s.select(&scores(&[f32::NAN, 0.1, f32::NAN])).unwrap();
+        assert_eq!(chosen, vec![p.genes[1]]);
+        let err = s.propose(&[10]).unwrap_err();
+        assert_eq!(err.message, "`{{name}}`: sample index 10 is outside the training set of 10 samples");
     }
 
     #[test]
