@@ -109,8 +109,8 @@ mod tests {
             PathBuf::from(format!("a/plots/.loss.png.tmp-{pid}.png"))
         );
         assert_eq!(
-            temp_path(Path::new("checkpoints/last")),
-            PathBuf::from(format!("checkpoints/.last.tmp-{pid}"))
+            temp_path(Path::new("state/last")),
+            PathBuf::from(format!("state/.last.tmp-{pid}"))
         );
         assert_eq!(writer_pid(&format!(".loss.png.tmp-{pid}.png")), Some(pid));
         assert_eq!(writer_pid(".last.tmp-12"), Some(12));

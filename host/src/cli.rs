@@ -93,7 +93,7 @@ pub struct RunArgs {
 pub struct EvalArgs {
     /// The run's config.
     pub config: PathBuf,
-    /// The checkpoint file (e.g. runs/NAME/checkpoints/last).
+    /// The checkpoint file (a run's last one is in its directory's `checkpoints` folder).
     #[arg(long)]
     pub checkpoint: PathBuf,
     /// Where to write the JSON report (default: beside the checkpoint, `<checkpoint>.eval.json`).

@@ -69,3 +69,58 @@ fn pins_of_the_design_hold() {
         );
     }
 }
+
+/// Every dependency name of a member's manifest (normal, dev and build).
+fn dependencies(manifest: &str) -> Vec<String> {
+    let t: toml::Table = read(manifest).parse().unwrap();
+    ["dependencies", "dev-dependencies", "build-dependencies"]
+        .iter()
+        .filter_map(|s| t.get(*s)?.as_table())
+        .flat_map(|d| d.keys().cloned())
+        .collect()
+}
+
+/// The layering rules of docs/architecture.md: the SDK knows no host, no plugin depends on the
+/// host, the host depends on no plugin crate.
+#[test]
+fn the_layers_point_one_way() {
+    let root: toml::Table = read("Cargo.toml").parse().unwrap();
+    let members: Vec<String> = root["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect();
+    let plugins: Vec<&String> = members
+        .iter()
+        .filter(|m| m.starts_with("plugins/"))
+        .collect();
+    assert!(plugins.len() >= 9, "{members:?}");
+    let plugin_crates: Vec<String> = plugins
+        .iter()
+        .map(|m| {
+            let t: toml::Table = read(&format!("{m}/Cargo.toml")).parse().unwrap();
+            t["package"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for sdk in ["sdk/Cargo.toml", "sdk/build/Cargo.toml"] {
+        let deps = dependencies(sdk);
+        assert!(
+            !deps.iter().any(|d| d == "fuzzaug"),
+            "{sdk} depends on the host: {deps:?}"
+        );
+    }
+    for p in &plugins {
+        let deps = dependencies(&format!("{p}/Cargo.toml"));
+        assert!(
+            !deps.iter().any(|d| d == "fuzzaug"),
+            "{p} depends on the host: {deps:?}"
+        );
+    }
+    let host = dependencies("host/Cargo.toml");
+    let wrong: Vec<&String> = host.iter().filter(|d| plugin_crates.contains(d)).collect();
+    assert!(
+        wrong.is_empty(),
+        "the host depends on plugin crates {wrong:?}"
+    );
+}

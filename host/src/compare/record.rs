@@ -1,5 +1,5 @@
 //! One run directory as `compare` sees it: what was trained (from the resolved `config.toml`),
-//! how far it got (`metrics.csv`, `metrics.jsonl`) and its final figures (`summary.json`, present
+//! how far it got (its metrics) and its final figures (its summary, present
 //! once the run finished).
 use crate::rundir::{metrics, resolved, RunDir};
 use anyhow::{bail, Context};
@@ -35,13 +35,13 @@ pub struct Record {
     pub space: &'static str,
     /// `strategy.name`.
     pub strategy: String,
-    /// `device` as run (`summary.json`), or as configured for an unfinished run.
+    /// `device` as run (the summary), or as configured for an unfinished run.
     pub device: String,
     /// Epochs finished.
     pub epochs_done: u32,
     /// `train.epochs`.
     pub epochs_planned: u32,
-    /// Whether `summary.json` was written (the run ended).
+    /// Whether the summary was written (the run ended).
     pub finished: bool,
     /// Final (or latest) test accuracy.
     pub test_acc: f64,

@@ -1,4 +1,4 @@
-//! Saving a session into `checkpoints/last` and restoring one from it: the model's variables,
+//! Saving a session into a checkpoint ([`crate::rundir::checkpoint`]) and restoring one from it: the model's variables,
 //! the optimiser's buffers, the strategy's state, the random stream's position, and what the
 //! run is ([`crate::rundir::identity`]), so that only the same run resumes.
 use crate::{rundir::checkpoint, train::Session};

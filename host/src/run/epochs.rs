@@ -179,7 +179,7 @@ fn row(epoch: u32, stats: &EpochStats, test: &Accuracy, robust: Option<&Robust>)
         epoch_seconds: stats.seconds,
         train_images_per_second: stats.images_per_second,
         scored_candidates: stats.scored_candidates,
-        skipped_robust: skipped,
+        skipped,
         extra,
         counters,
     };

@@ -24,7 +24,7 @@ use std::{io::IsTerminal, path::Path};
 /// How to treat an existing run directory, and what to print.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// Continue from `checkpoints/last`.
+    /// Continue from the run directory's last checkpoint.
     pub resume: bool,
     /// Replace an existing run directory.
     pub overwrite: bool,
@@ -41,7 +41,7 @@ pub enum Outcome {
     Finished {
         /// The run directory.
         dir: RunDir,
-        /// What `summary.json` holds.
+        /// What its summary holds.
         summary: Summary,
     },
     /// Stopped as `stop_after` asked, after `epoch` of `epochs` epochs.

@@ -69,7 +69,7 @@ const CONTRACT: [Column; 11] = [
     },
     Column {
         name: SKIPPED_ROBUST,
-        value: |r| json!(r.skipped_robust),
+        value: |r| json!(r.skipped),
         decimals: None,
     },
 ];
@@ -122,8 +122,8 @@ pub struct Row {
     pub train_images_per_second: f64,
     /// Candidates scored.
     pub scored_candidates: u64,
-    /// Samples the strategy skipped as robust (its [`SKIPPED_ROBUST`] counter).
-    pub skipped_robust: u64,
+    /// Samples the strategy skipped as robust (its [`SKIPPED_ROBUST`] counter and column).
+    pub skipped: u64,
     /// The host's further statistics (where the time went, robust-evaluation details), JSONL
     /// only.
     pub extra: Map<String, Value>,
@@ -333,7 +333,7 @@ mod tests {
             epoch_seconds: 2.0,
             train_images_per_second: 100.0,
             scored_candidates: 0,
-            skipped_robust: 0,
+            skipped: 0,
             extra: Map::new(),
             counters: Map::new(),
         }

@@ -13,7 +13,7 @@ pub enum State {
     Pending,
     /// Training now.
     Running,
-    /// `summary.json` written.
+    /// Its summary written ([`crate::rundir::RunDir::is_finished`]).
     Finished,
     /// Ended without finishing.
     Failed,

@@ -31,7 +31,11 @@ impl {{type}} {
         };
         let plane = size as usize * size as usize;
         let stats = dataset::channel_stats(splits.train.pixels(), CHANNELS, plane);
-        Ok(Self { size, splits, stats })
+        Ok(Self {
+            size,
+            splits,
+            stats,
+        })
     }
 
     /// YOUR LOGIC: where the images come from. Image i has class i % 2 and a stripe period and

@@ -175,7 +175,9 @@ mod tests {
 
     /// Rotation in whole degrees over 10 training images of 2 classes.
     fn setup() -> StrategySetup {
-        let rotation = gene("rotation", -30.0, 30.0, 0.0).with_step(1.0).with_mutation(6.0, 12.0);
+        let rotation = gene("rotation", -30.0, 30.0, 0.0)
+            .with_step(1.0)
+            .with_mutation(6.0, 12.0);
         testing::setup(vec![rotation], 10, 2)
     }
 
@@ -203,7 +205,10 @@ mod tests {
         let chosen = s.select(&scores(&[f32::NAN, 0.1, f32::NAN])).unwrap();
         assert_eq!(chosen, vec![p.genes[1]]);
         let err = s.propose(&[10]).unwrap_err();
-        assert_eq!(err.message, "`{{name}}`: sample index 10 is outside the training set of 10 samples");
+        assert_eq!(
+            err.message,
+            "`{{name}}`: sample index 10 is outside the training set of 10 samples"
+        );
     }
 
     #[test]
