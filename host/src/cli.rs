@@ -1,5 +1,5 @@
 //! The command line.
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Train image classifiers that stay correct under natural perturbations.
@@ -125,15 +125,13 @@ pub struct PluginsArgs {
     pub check: Option<PathBuf>,
 }
 
-/// Component kinds for `new-plugin`.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum PluginKind {
-    /// An augmentation strategy.
-    Strategy,
-    /// A transform (gene).
-    Transform,
-    /// A dataset.
-    Dataset,
+/// `strategy`, `transform` or `dataset`, as `--kind` takes it.
+fn component_kind(s: &str) -> Result<fuzzaug_sdk::ComponentKind, String> {
+    use fuzzaug_sdk::ComponentKind::{Dataset, Strategy, Transform};
+    [Strategy, Transform, Dataset]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| "expected strategy, transform or dataset".to_string())
 }
 
 /// `fuzzaug new-plugin`.
@@ -142,9 +140,9 @@ pub struct NewPluginArgs {
     /// The component's name (lowercase letters, digits, `-`, `_`); the library becomes
     /// `libfuzzaug_<name>.so`.
     pub name: String,
-    /// What the plugin offers.
-    #[arg(long)]
-    pub kind: PluginKind,
+    /// What the plugin offers: strategy, transform or dataset.
+    #[arg(long, value_parser = component_kind)]
+    pub kind: fuzzaug_sdk::ComponentKind,
     /// The crate's folder (created; must be empty or absent). Default: ./NAME.
     #[arg(long)]
     pub dir: Option<PathBuf>,

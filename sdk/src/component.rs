@@ -7,7 +7,10 @@ use abi_stable::{
     std_types::{RString, RVec},
     StableAbi,
 };
-use std::fmt;
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+};
 
 /// The three kinds of component a plugin can offer.
 #[repr(u8)]
@@ -136,8 +139,25 @@ pub struct ComponentInfo {
 pub struct ComponentContext {
     /// The run's seed; components derive their own random streams from it.
     pub seed: u64,
-    /// The folder of the config file, against which relative paths in settings resolve.
+    /// The folder of the config file, against which relative paths in settings resolve (see
+    /// [`ComponentContext::resolve_path`]).
     pub config_dir: RString,
+}
+
+impl ComponentContext {
+    /// `path`, a path from the component's settings, as the component must open it: an
+    /// absolute path stays as it is, a relative one is taken from the config's folder
+    /// ([`ComponentContext::config_dir`]), so a config works whatever folder `fuzzaug` runs in.
+    ///
+    /// `.` parts inside the result are dropped, so messages name `/data/cifar`, not
+    /// `/data/./cifar`; `..` parts stay, since removing them is only right without symbolic
+    /// links. [`Settings::path`] reads a path setting and resolves it in one step.
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        Path::new(self.config_dir.as_str())
+            .join(path)
+            .components()
+            .collect()
+    }
 }
 
 pub(crate) type DatasetCtor = Box<
@@ -292,6 +312,28 @@ mod tests {
         ("shift2", "by two", Shift(2.0)),
         ("shift3", "by three", Shift(3.0)),
     ];
+
+    #[test]
+    fn paths_resolve_against_the_config_folder() {
+        let ctx = |dir: &str| ComponentContext {
+            seed: 0,
+            config_dir: dir.into(),
+        };
+        let at = ctx("/configs");
+        assert_eq!(
+            at.resolve_path("data/cifar"),
+            Path::new("/configs/data/cifar")
+        );
+        assert_eq!(at.resolve_path("/abs/./x"), Path::new("/abs/x"));
+        assert_eq!(at.resolve_path("."), Path::new("/configs"));
+        assert_eq!(at.resolve_path("./a/./b/"), Path::new("/configs/a/b"));
+        assert_eq!(at.resolve_path("../up"), Path::new("/configs/../up"));
+        assert_eq!(at.resolve_path(""), Path::new("/configs"));
+        // A relative config folder (a config named as `x.toml`) keeps paths relative.
+        assert_eq!(ctx(".").resolve_path("data"), Path::new("./data"));
+        assert_eq!(ctx("").resolve_path("data"), Path::new("data"));
+        assert_eq!(ctx("cfg/./sub").resolve_path("d"), Path::new("cfg/sub/d"));
+    }
 
     #[test]
     fn a_transform_table_becomes_one_component_per_row() {

@@ -123,8 +123,8 @@ pub fn classes<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> RVec<RStrin
 }
 
 /// The optional `train_limit` and `test_limit` settings (integers, default 0) of a dataset that
-/// can keep only the leading images of each split; 0 means all. The SDK only declares them:
-/// the dataset reads and checks their values.
+/// can keep only the leading images of each split; 0 means all. Read each with
+/// [`Settings::limit`](crate::Settings::limit) and apply it with [`limited`].
 pub fn limit_params() -> [Param; 2] {
     [
         Param::optional(
@@ -140,6 +140,115 @@ pub fn limit_params() -> [Param; 2] {
             "use only the first N test images; 0 = all",
         ),
     ]
+}
+
+/// How many images a split keeps under `limit`, the value of the settings key `key` as
+/// [`Settings::limit`](crate::Settings::limit) read it, when `available` images are there:
+/// all of them without a limit, else the first `n`. A limit above `available` is an error
+/// about `key` reading "`{key}` is {n}, but {source} holds only {available} images", where
+/// `source` names what was counted (a file, "the train split of CIFAR-10").
+pub fn limited(
+    key: &str,
+    limit: Option<usize>,
+    available: usize,
+    source: &str,
+) -> Result<usize, PluginError> {
+    match limit {
+        None => Ok(available),
+        Some(n) if n <= available => Ok(n),
+        Some(n) => Err(PluginError::config(
+            key,
+            format!("`{key}` is {n}, but {source} holds only {available} images"),
+        )),
+    }
+}
+
+/// The smallest standard deviation [`ChannelStats`] reports: a channel that is constant over
+/// the whole set would otherwise have a standard deviation of 0, which the host refuses to
+/// divide by.
+pub const MIN_STD: f64 = 1e-6;
+
+/// Per-channel mean and population standard deviation of u8 images, on the 0..1 scale, as
+/// [`DatasetInfo::mean`] and [`DatasetInfo::std`] want them; fed one run of whole images at a
+/// time, so a dataset can measure images it renders or decodes in batches.
+///
+/// Sums are kept in integers, so the result is exact up to the final division and square
+/// root (in f64, then rounded to f32) whatever order the images come in; the standard
+/// deviation is at least [`MIN_STD`]. With no image added, the mean is 0 and the standard
+/// deviation [`MIN_STD`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelStats {
+    plane: usize,
+    /// Σp per channel.
+    sum: Vec<u128>,
+    /// Σp² per channel.
+    sum2: Vec<u128>,
+    /// Pixels per channel so far.
+    count: u128,
+}
+
+impl ChannelStats {
+    /// Statistics of images of `channels` planes of `plane` pixels each (C×H×W, `plane` = H·W).
+    pub fn new(channels: usize, plane: usize) -> Self {
+        Self {
+            plane,
+            sum: vec![0; channels],
+            sum2: vec![0; channels],
+            count: 0,
+        }
+    }
+
+    /// Adds `pixels`, whole images one after another (N×C×H×W); bytes after the last whole
+    /// image are left out.
+    pub fn add(&mut self, pixels: &[u8]) {
+        let image = self.sum.len() * self.plane;
+        if image == 0 {
+            return;
+        }
+        for img in pixels.chunks_exact(image) {
+            for (c, channel) in img.chunks_exact(self.plane).enumerate() {
+                // Per-plane sums in u64 are exact (a plane would need 2⁴⁸ pixels to overflow)
+                // and much faster than u128 or f64 per pixel.
+                let (s, s2) = channel.iter().fold((0u64, 0u64), |(s, s2), &p| {
+                    let p = u64::from(p);
+                    (s + p, s2 + p * p)
+                });
+                self.sum[c] += u128::from(s);
+                self.sum2[c] += u128::from(s2);
+            }
+            self.count += self.plane as u128;
+        }
+    }
+
+    /// The per-channel (mean, standard deviation) of every image added so far.
+    pub fn mean_std(&self) -> (Vec<f32>, Vec<f32>) {
+        let n = self.count;
+        if n == 0 {
+            let c = self.sum.len();
+            return (vec![0.0; c], vec![MIN_STD as f32; c]);
+        }
+        let scale = n as f64 * 255.0;
+        self.sum
+            .iter()
+            .zip(&self.sum2)
+            .map(|(&s, &s2)| {
+                // n²·variance = n·Σp² − (Σp)², exact in integers (no cancellation), and never
+                // negative by Cauchy–Schwarz.
+                let n2_var = n * s2 - s * s;
+                let mean = (s as f64 / scale) as f32;
+                let std = ((n2_var as f64).sqrt() / scale).max(MIN_STD) as f32;
+                (mean, std)
+            })
+            .unzip()
+    }
+}
+
+/// The per-channel (mean, standard deviation) of `pixels`, a run of N×`channels`×`plane` u8
+/// images: [`ChannelStats`] over all of them at once.
+pub fn channel_stats(pixels: &[u8], channels: usize, plane: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut stats = ChannelStats::new(channels, plane);
+    stats.add(pixels);
+    stats.mean_std()
 }
 
 /// One split held in memory: u8 pixels N×C×H×W and one label per image. Author-side only
@@ -387,6 +496,76 @@ mod tests {
         assert_eq!(from_owned.len(), 2);
         assert_eq!(from_owned[1].as_str(), "dog");
         assert!(classes(Vec::<String>::new()).is_empty());
+    }
+
+    #[test]
+    fn limits_keep_a_prefix_or_say_how_many_there_are() {
+        assert_eq!(limited("train_limit", None, 10, "x").unwrap(), 10);
+        assert_eq!(limited("train_limit", Some(4), 10, "x").unwrap(), 4);
+        assert_eq!(limited("train_limit", Some(10), 10, "x").unwrap(), 10);
+        assert_eq!(limited("test_limit", None, 0, "x").unwrap(), 0);
+        let e = limited("test_limit", Some(11), 10, "the test split of CIFAR-10").unwrap_err();
+        assert_eq!(e.key, "test_limit");
+        assert_eq!(
+            e.message,
+            "`test_limit` is 11, but the test split of CIFAR-10 holds only 10 images"
+        );
+    }
+
+    #[test]
+    fn channel_statistics_are_exact() {
+        // Two 1×2 RGB images: R = {0, 255, 255, 0}, G = 51 everywhere, B = {0, 0, 0, 255}.
+        let pixels = [0, 255, 51, 51, 0, 0, /**/ 255, 0, 51, 51, 0, 255];
+        let (mean, std) = channel_stats(&pixels, 3, 2);
+        assert_eq!(mean, [0.5, 0.2, 0.25]);
+        assert_eq!(std[0], 0.5);
+        assert_eq!(std[1], MIN_STD as f32, "a constant channel gets the floor");
+        // B: mean 1/4, E[x²] = 1/4, var = 3/16.
+        assert_eq!(std[2], (3.0f64 / 16.0).sqrt() as f32);
+        // Image by image, or with a partial image at the end: the same.
+        let mut stats = ChannelStats::new(3, 2);
+        stats.add(&pixels[..6]);
+        stats.add(&[]);
+        stats.add(&pixels[6..]);
+        assert_eq!(stats.mean_std(), (mean.clone(), std.clone()));
+        stats.add(&[9, 9, 9]);
+        assert_eq!(stats.mean_std(), (mean, std));
+    }
+
+    #[test]
+    fn channel_statistics_match_a_two_pass_computation() {
+        let pixels: Vec<u8> = (0..5 * 2 * 49)
+            .map(|i| ((i * 37 + i / 7) % 256) as u8)
+            .collect();
+        let (mean, std) = channel_stats(&pixels, 2, 49);
+        for c in 0..2 {
+            let values: Vec<f64> = pixels
+                .chunks_exact(98)
+                .flat_map(|img| img[c * 49..(c + 1) * 49].iter().map(|&p| p as f64 / 255.0))
+                .collect();
+            let m = values.iter().sum::<f64>() / values.len() as f64;
+            let v = values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / values.len() as f64;
+            assert!((f64::from(mean[c]) - m).abs() < 1e-7);
+            assert!((f64::from(std[c]) - v.sqrt()).abs() < 1e-7);
+        }
+    }
+
+    #[test]
+    fn channel_statistics_of_nothing() {
+        assert_eq!(
+            channel_stats(&[], 3, 4),
+            (vec![0.0; 3], vec![MIN_STD as f32; 3])
+        );
+        assert_eq!(channel_stats(&[1, 2], 0, 4), (vec![], vec![]));
+        assert_eq!(
+            channel_stats(&[1, 2], 1, 0),
+            (vec![0.0], vec![MIN_STD as f32])
+        );
+        // Fewer bytes than one image.
+        assert_eq!(
+            channel_stats(&[200; 5], 2, 3),
+            (vec![0.0; 2], vec![MIN_STD as f32; 2])
+        );
     }
 
     #[test]

@@ -89,9 +89,35 @@
 //! - **Logging.** Use the `log` macros (`log::info!`, ...). Each library has its own copy of
 //!   `log`'s statics, so the SDK installs a forwarder in the plugin when the host loads it:
 //!   records go through the host's logger and obey its level (`-v`, `RUST_LOG`).
-//! - **Randomness.** Derive a component's random stream from [`ComponentContext::seed`] (mixed
-//!   with its name) and save it in the strategy's state, so a resumed run continues the same
-//!   search.
+//! - **Randomness.** Derive a component's random stream from [`ComponentContext::seed`] mixed
+//!   with its name ([`random::stream_seed`]) and save it in the strategy's state, so a resumed
+//!   run continues the same search.
+//!
+//! ## The author's kit
+//!
+//! The conventions above come with the code that keeps them, so that every plugin follows them
+//! the same way (and the bundled ones use nothing else):
+//!
+//! - **Random streams and genes** ([`random`]): [`random::stream_seed`] derives a component's
+//!   stream seed from the run's seed and its name; [`random::uniform_value`] draws one value of
+//!   a gene, on its grid when it has a step. `rand` is re-exported as [`rand`].
+//! - **Scores** ([`strategy`]): [`strategy::argmax`], the highest-loss candidate with NaN never
+//!   winning; [`strategy::check_samples`], the refusal of sample indices outside the training
+//!   set.
+//! - **Settings**: [`Settings::path`] reads a path setting and resolves it against the config's
+//!   folder ([`ComponentContext::resolve_path`]); [`Settings::limit`] reads a
+//!   `train_limit`/`test_limit` ([`dataset::limit_params`]) and [`dataset::limited`] applies it;
+//!   [`Settings::integer_in`] reads a bounded integer. Each words its errors one way.
+//! - **Datasets** ([`dataset`]): [`dataset::classes`] builds the class list,
+//!   [`dataset::channel_stats`] (or [`dataset::ChannelStats`], batch by batch) measures the
+//!   per-channel mean and standard deviation of u8 images, [`Splits`] holds both splits in
+//!   memory and serves [`Dataset::read`], and [`dataset::read_range`] checks a read of a
+//!   dataset that renders or streams its images. The `mean` and `std` vectors of
+//!   [`DatasetInfo`] take a plain `Vec<f32>` with `.into()`. A config's `[dataset] mean` and
+//!   `std` are the host's: they replace what `info` reports, for every dataset, so a dataset
+//!   declares no such settings of its own.
+//! - **Tests** ([`testing`], feature `testing`, for `[dev-dependencies]`): gene, setup and
+//!   context builders, and [`testing::check_dataset`], the dataset contract in one call.
 //!
 //! ## The compatibility promise
 //!
@@ -133,13 +159,19 @@ pub mod fingerprint;
 pub mod guard;
 pub mod logging;
 pub mod module;
+pub mod random;
 pub mod settings;
 pub mod strategy;
 #[cfg(feature = "tensor")]
 pub mod tensor;
+// Documented whatever the features, so the guide's links hold; built for plugins' tests only.
+#[cfg(any(test, doc, feature = "testing"))]
+pub mod testing;
 pub mod transform;
 
 pub use abi_stable;
+/// The `rand` the SDK's [`random`] functions take generators of.
+pub use rand;
 #[cfg(feature = "tensor")]
 pub use tch;
 

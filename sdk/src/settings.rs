@@ -1,7 +1,10 @@
 //! A component's settings: its TOML table, checked against its declared [`Param`]s.
-use crate::{component::Param, component::ParamType, error::PluginError};
+use crate::{
+    component::{ComponentContext, Param, ParamType},
+    error::PluginError,
+};
 use serde::de::DeserializeOwned;
-use std::ops::RangeInclusive;
+use std::{ops::RangeInclusive, path::PathBuf};
 use toml::{Table, Value};
 
 /// The component's own table from the config (without `name`), already checked by the SDK:
@@ -128,6 +131,40 @@ impl Settings {
     /// Whether the user set `key` (as opposed to leaving the default).
     pub fn is_set(&self, key: &str) -> bool {
         self.lookup(key).is_some()
+    }
+
+    /// The integer `key` (or its default) as a limit on a number of images, such as the
+    /// `train_limit` and `test_limit` that [`limit_params`](crate::dataset::limit_params)
+    /// declares: `None` for 0 (no limit, every image), `Some(n)` for a positive `n`. A negative
+    /// value is an error about `key` reading "`{key}` must be 0 (all images) or a positive number
+    /// of images, got {value}". [`dataset::limited`](crate::dataset::limited) applies the limit
+    /// to the images there are.
+    pub fn limit(&self, key: &str) -> Result<Option<usize>, PluginError> {
+        let value: i64 = self.value(key)?;
+        match usize::try_from(value) {
+            Ok(0) => Ok(None),
+            Ok(n) => Ok(Some(n)),
+            Err(_) => Err(PluginError::config(
+                key,
+                format!(
+                    "`{key}` must be 0 (all images) or a positive number of images, got {value}"
+                ),
+            )),
+        }
+    }
+
+    /// The string `key` (or its default) as a path, resolved against the config's folder by
+    /// [`ComponentContext::resolve_path`]. An empty string is an error about `key` reading
+    /// "`{key}` must not be empty".
+    pub fn path(&self, key: &str, ctx: &ComponentContext) -> Result<PathBuf, PluginError> {
+        let path: String = self.value(key)?;
+        if path.is_empty() {
+            return Err(PluginError::config(
+                key,
+                format!("`{key}` must not be empty"),
+            ));
+        }
+        Ok(ctx.resolve_path(&path))
     }
 }
 
@@ -287,6 +324,63 @@ mod tests {
         assert_eq!(e.key, "name");
         let e = parse("").integer_in::<u32>("nope", 0..=1).unwrap_err();
         assert_eq!(e.message, "bug: `nope` is not a declared setting");
+    }
+
+    #[test]
+    fn limits_are_none_for_all_and_refuse_negative_counts() {
+        let params = crate::dataset::limit_params();
+        let parse = |text: &str| Settings::parse(text, &params).unwrap();
+        assert_eq!(parse("").limit("train_limit").unwrap(), None);
+        assert_eq!(parse("train_limit = 0").limit("train_limit").unwrap(), None);
+        assert_eq!(
+            parse("test_limit = 7").limit("test_limit").unwrap(),
+            Some(7)
+        );
+        assert_eq!(parse("test_limit = 7").limit("train_limit").unwrap(), None);
+        for (text, key, value) in [
+            ("test_limit = -1", "test_limit", -1),
+            ("train_limit = -5", "train_limit", -5),
+        ] {
+            let e = parse(text).limit(key).unwrap_err();
+            assert_eq!(e.key, key);
+            assert_eq!(
+                e.message,
+                format!(
+                    "`{key}` must be 0 (all images) or a positive number of images, got {value}"
+                )
+            );
+        }
+        let e = parse("").limit("nope").unwrap_err();
+        assert_eq!(e.message, "bug: `nope` is not a declared setting");
+    }
+
+    #[test]
+    fn paths_resolve_and_must_not_be_empty() {
+        let ctx = ComponentContext {
+            seed: 0,
+            config_dir: "/configs".into(),
+        };
+        let s = Settings::parse("path = \"data/./x\"", &params()).unwrap();
+        assert_eq!(
+            s.path("path", &ctx).unwrap(),
+            PathBuf::from("/configs/data/x")
+        );
+        let s = Settings::parse("path = \"/abs\"", &params()).unwrap();
+        assert_eq!(s.path("path", &ctx).unwrap(), PathBuf::from("/abs"));
+        let e = Settings::parse("path = \"\"", &params())
+            .unwrap()
+            .path("path", &ctx)
+            .unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.message.as_str()),
+            ("path", "`path` must not be empty")
+        );
+        // A setting of another type is refused by `value`.
+        let e = Settings::parse("path = \"x\"", &params())
+            .unwrap()
+            .path("population", &ctx)
+            .unwrap_err();
+        assert_eq!(e.key, "population");
     }
 
     #[test]

@@ -132,6 +132,40 @@ pub trait Strategy: Send + 'static {
     }
 }
 
+/// The position of the greatest of `values`, the first one among equals, leaving NaN out: a
+/// candidate whose loss is NaN (a diverged model) never wins over one with a number. `None`
+/// when there is no value or every one is NaN.
+///
+/// Works on `f32` and `f64` fitness alike, by value or by reference
+/// (`argmax(scores.fitness)`); pass NaN for the candidates that must not be picked.
+pub fn argmax<T: PartialOrd>(values: impl IntoIterator<Item = T>) -> Option<usize> {
+    let mut best: Option<(usize, T)> = None;
+    for (i, v) in values.into_iter().enumerate() {
+        // Only NaN is not comparable with itself.
+        if v.partial_cmp(&v).is_none() {
+            continue;
+        }
+        match &best {
+            Some((_, b)) if v <= *b => {}
+            _ => best = Some((i, v)),
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Checks that every index of `samples`, the batch [`Strategy::propose`] received, lies in the
+/// training set of `num_samples` images ([`StrategySetup::num_samples`]), as a strategy that
+/// keeps per-sample state must before indexing it. The error reads "`{strategy}`: sample index
+/// {s} is outside the training set of {num_samples} samples", naming the first offender.
+pub fn check_samples(strategy: &str, samples: &[u64], num_samples: u64) -> Result<(), PluginError> {
+    match samples.iter().find(|&&s| s >= num_samples) {
+        None => Ok(()),
+        Some(s) => Err(PluginError::new(format!(
+            "`{strategy}`: sample index {s} is outside the training set of {num_samples} samples"
+        ))),
+    }
+}
+
 /// The FFI-safe trait object the host holds; built by the SDK around a [`Strategy`].
 #[sabi_trait]
 pub trait AbiStrategy: Send {
@@ -222,5 +256,99 @@ impl AbiStrategy for Guarded {
 
     fn fitness(&self) -> RResult<Fitness, PluginError> {
         guard::call(&self.name, "fitness", || Ok(self.inner.fitness()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAN: f32 = f32::NAN;
+
+    #[test]
+    fn argmax_takes_the_first_greatest_and_never_nan() {
+        assert_eq!(argmax([0.1f32, 0.9, 0.2]), Some(1));
+        let by_ref: &[f32] = &[0.5, NAN, 0.4];
+        assert_eq!(argmax(by_ref), Some(0));
+        assert_eq!(argmax([NAN, NAN, 0.3]), Some(2));
+        assert_eq!(argmax([NAN, 1.0, NAN, 0.5]), Some(1));
+        assert_eq!(argmax([0.7f64, 0.7, 0.1]), Some(0), "ties keep the first");
+        assert_eq!(argmax([f64::NEG_INFINITY, f64::NEG_INFINITY]), Some(0));
+        assert_eq!(argmax([NAN, f32::NEG_INFINITY]), Some(1));
+        assert_eq!(argmax([f32::INFINITY, 3.0]), Some(0));
+        assert_eq!(argmax([NAN, NAN]), None);
+        assert_eq!(argmax(Vec::<f32>::new()), None);
+        // Works on any ordered type.
+        assert_eq!(argmax([3u32, 9, 9]), Some(1));
+    }
+
+    /// The loop `w10` selected with before the SDK had [`argmax`], kept verbatim: the SDK's
+    /// version with the last index when every value is NaN is the same function.
+    fn w10_written_out(scores: &[f32]) -> usize {
+        scores.iter().enumerate().fold(0, |b, (j, &f)| {
+            if f > scores[b] || scores[b].is_nan() {
+                j
+            } else {
+                b
+            }
+        })
+    }
+
+    /// SENSEI's `best_of` before the SDK had [`argmax`], verbatim.
+    fn sensei_written_out(losses: &[f64], allowed: impl Fn(usize) -> bool) -> Option<usize> {
+        let key = |l: f64| if l.is_nan() { f64::NEG_INFINITY } else { l };
+        (0..losses.len())
+            .filter(|&i| allowed(i))
+            .fold(None, |b, i| match b {
+                Some(b) if key(losses[i]) <= key(losses[b]) => Some(b),
+                _ => Some(i),
+            })
+    }
+
+    #[test]
+    fn argmax_picks_what_the_strategies_picked_before() {
+        // Every vector of length 1 to 4 over {NaN, 0, 0.5, 1}: all orders, ties and NaN runs.
+        let values = [NAN, 0.0, 0.5, 1.0];
+        for len in 1..=4u32 {
+            for code in 0..4usize.pow(len) {
+                let v: Vec<f32> = (0..len).map(|i| values[code / 4usize.pow(i) % 4]).collect();
+                let w10 = argmax(&v).unwrap_or(v.len() - 1);
+                assert_eq!(w10, w10_written_out(&v), "{v:?}");
+                let wide: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+                for mask in 0..(1usize << len) {
+                    let open = |i: usize| mask >> i & 1 == 1;
+                    let masked = wide
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &l)| if open(i) { l } else { f64::NAN });
+                    let sensei = argmax(masked).or_else(|| (0..wide.len()).find(|&i| open(i)));
+                    assert_eq!(
+                        sensei,
+                        sensei_written_out(&wide, open),
+                        "{wide:?} mask {mask:b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn samples_outside_the_training_set_are_refused() {
+        assert!(check_samples("w10", &[0, 4, 9], 10).is_ok());
+        assert!(check_samples("w10", &[], 0).is_ok());
+        let e = check_samples("sensei-rw", &[3, 20, 25], 20).unwrap_err();
+        assert_eq!(
+            e.message,
+            "`sensei-rw`: sample index 20 is outside the training set of 20 samples"
+        );
+        assert!(e.key.is_empty() && !e.panicked);
+        let e = check_samples("random", &[u64::MAX], 0).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!(
+                "`random`: sample index {} is outside the training set of 0 samples",
+                u64::MAX
+            )
+        );
     }
 }

@@ -169,7 +169,7 @@ fn augmentation_throughput() {
             parts
                 .genes
                 .iter()
-                .map(|g| fuzzaug::train::robust::random_value(&mut rng, &g.spec))
+                .map(|g| fuzzaug_sdk::random::uniform_value(&mut rng, &g.spec))
                 .collect::<Vec<_>>()
         })
         .collect();

@@ -1,18 +1,26 @@
 //! Each dataset plugin, built as a `.so` and loaded by the host, on small files written here in
 //! the real on-disk format: pixel values, labels, class names and shapes arrive exactly; and
 //! files that are too large, or inflate too far, are refused without taking the memory.
-use fuzzaug::data::DeviceData;
+use fuzzaug::{data::DeviceData, setup::Components};
 use fuzzaug_tests::{cifar_record, fake_cifar10, fuzzaug, ppm, Scratch};
-use std::{io::Write, path::Path};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 use tch::{Device, Tensor};
 
-fn load(dir: &Scratch, dataset_toml: &str) -> (DeviceData, Vec<String>) {
+/// The components a run of the dataset `dataset_toml` builds.
+fn components(dir: &Scratch, dataset_toml: &str) -> Components {
     let cfg = dir.write(
         "c.toml",
         &format!("name = \"d\"\n[dataset]\n{dataset_toml}\n"),
     );
     let exp = fuzzaug_tests::experiment(&cfg).unwrap();
-    let mut parts = exp.components().unwrap();
+    exp.components().unwrap()
+}
+
+fn load(dir: &Scratch, dataset_toml: &str) -> (DeviceData, Vec<String>) {
+    let mut parts = components(dir, dataset_toml);
     let info = parts.dataset_info.clone();
     let (mean, std) = parts.normalization.clone();
     let data = DeviceData::load(&mut parts.dataset, &info, &mean, &std, Device::Cpu).unwrap();
@@ -132,18 +140,12 @@ fn fashion_mnist_gz_through_the_plugin() {
 #[test]
 fn image_folder_through_the_plugin() {
     let dir = Scratch::new();
-    let root = dir.path().join("signs");
-    for d in ["train/stop", "train/yield", "test/yield"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
     let pattern = |seed: u8| -> Vec<u8> {
         (0..192u8)
             .map(|i| i.wrapping_mul(5).wrapping_add(seed))
             .collect()
     };
-    ppm(&root.join("train/stop/a.ppm"), 8, 8, &pattern(1));
-    ppm(&root.join("train/yield/b.ppm"), 8, 8, &pattern(2));
-    ppm(&root.join("test/yield/c.ppm"), 8, 8, &pattern(3));
+    let root = signs(&dir, [&pattern(1), &pattern(2), &pattern(3)]);
     std::fs::write(root.join("train/stop/notes.txt"), "ignored").unwrap();
     let (data, classes) = load(
         &dir,
@@ -164,6 +166,66 @@ fn image_folder_through_the_plugin() {
     assert_eq!(bytes(&data.train.pixels.get(1)), planes(&pattern(2)));
     assert_eq!(bytes(&data.test.pixels), planes(&pattern(3)));
     assert_eq!(labels(&data.test.labels), vec![1]);
+}
+
+/// `signs/` in `dir`: the 8×8 PPM images train/stop/a.ppm, train/yield/b.ppm and
+/// test/yield/c.ppm with the interleaved RGB `pixels`, in that order.
+fn signs(dir: &Scratch, pixels: [&[u8]; 3]) -> PathBuf {
+    let root = dir.path().join("signs");
+    for (file, rgb) in ["train/stop/a.ppm", "train/yield/b.ppm", "test/yield/c.ppm"]
+        .into_iter()
+        .zip(pixels)
+    {
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        ppm(&path, 8, 8, rgb);
+    }
+    root
+}
+
+/// The normalisation (mean, std) a run of the dataset `dataset_toml` would use.
+fn normalisation(dir: &Scratch, dataset_toml: &str) -> (Vec<f32>, Vec<f32>) {
+    components(dir, dataset_toml).normalization
+}
+
+/// `imagefolder` measures its mean and std on the training images, and a config's
+/// `[dataset] mean` and `std`, the host's override for every dataset, replace them.
+#[test]
+fn image_folder_normalisation_is_measured_unless_the_config_sets_it() {
+    let dir = Scratch::new();
+    // R is 255 in one training image and 0 in the other; G and B are the same in both.
+    let root = signs(
+        &dir,
+        [&[255, 0, 51].repeat(64), &[0, 0, 51].repeat(64), &[9; 192]],
+    );
+    let dataset = format!(
+        "name = \"imagefolder\"\npath = \"{}\"\nsize = 8",
+        root.display()
+    );
+    let floor = fuzzaug_sdk::dataset::MIN_STD as f32;
+    assert_eq!(
+        normalisation(&dir, &dataset),
+        (vec![0.5, 0.0, 0.2], vec![0.5, floor, floor])
+    );
+    let set = format!("{dataset}\nmean = [0.25, 0.5, 0.75]\nstd = [0.1, 0.2, 0.3]");
+    assert_eq!(
+        normalisation(&dir, &set),
+        (vec![0.25, 0.5, 0.75], vec![0.1, 0.2, 0.3])
+    );
+    // Only one of them: the other stays the dataset's.
+    assert_eq!(
+        normalisation(&dir, &format!("{dataset}\nstd = [0.1, 0.2, 0.3]")),
+        (vec![0.5, 0.0, 0.2], vec![0.1, 0.2, 0.3])
+    );
+    // `fuzzaug check` shows the values a run would use.
+    let cfg = dir.write("check.toml", &format!("name = \"d\"\n[dataset]\n{set}\n"));
+    let out = fuzzaug(&["check", cfg.to_str().unwrap()]);
+    assert!(
+        out.ok()
+            .contains("normalise mean [0.25, 0.5, 0.75], std [0.1, 0.2, 0.3] (0..1 scale)"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// The peak resident memory of this process so far (`VmHWM`), in bytes.

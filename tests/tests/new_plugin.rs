@@ -35,6 +35,29 @@ fn cargo_build(dir: &Path, lib: &str) -> PathBuf {
     target.join(format!("debug/lib{lib}.so"))
 }
 
+/// Runs the unit tests the scaffold wrote into the crate in `dir` (they use the SDK's `testing`
+/// feature, a dev-dependency), as its author's first `cargo test` would; call after
+/// [`cargo_build`], which put the workspace's Cargo.lock there.
+fn cargo_test(dir: &Path) {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["test", "--offline", "--quiet"])
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            repo().join("target/out-of-tree-plugins"),
+        )
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok"),
+        "cargo test in {} failed:\n{stdout}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Scaffolds `name` of `kind` into `parent/name` with extra `args`; returns the crate folder.
 fn scaffold(parent: &Path, name: &str, kind: &str, args: &[&str]) -> PathBuf {
     let dir = parent.join(name);
@@ -97,6 +120,7 @@ fn scaffolded_plugins_of_every_kind_build_out_of_tree_and_run_in_the_built_host(
             "the README says where the library lands"
         );
         install(&plugins, &cargo_build(&dir, lib));
+        cargo_test(&dir);
     }
     let p = plugins.to_str().unwrap();
 

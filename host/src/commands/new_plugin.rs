@@ -1,19 +1,15 @@
 //! `fuzzaug new-plugin NAME --kind strategy|transform|dataset [--dir DIR] [--sdk-path P | --sdk-git URL [--sdk-rev R]]`.
 use crate::{
-    cli::{NewPluginArgs, PluginKind},
+    cli::NewPluginArgs,
     plugins::{Registry, SearchPath},
-    scaffold::{self, Kind, SdkSource},
+    scaffold::{self, SdkSource},
 };
 use std::path::PathBuf;
 
 /// Writes the crate and says how to build and load it.
 pub fn run(args: &NewPluginArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     scaffold::check_name(&args.name)?;
-    let kind = match args.kind {
-        PluginKind::Strategy => Kind::Strategy,
-        PluginKind::Transform => Kind::Transform,
-        PluginKind::Dataset => Kind::Dataset,
-    };
+    let kind = args.kind;
     refuse_taken_name(&args.name, cli_dirs)?;
     let sdk = match (&args.sdk_git, &args.sdk_path) {
         (Some(url), _) => SdkSource::Git {

@@ -3,63 +3,44 @@
 //! needs, a README).
 use std::path::{Path, PathBuf};
 
-/// What the plugin offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// An augmentation strategy.
-    Strategy,
-    /// A transform (gene).
-    Transform,
-    /// A dataset.
-    Dataset,
+/// What the plugin offers: the SDK's own component kinds.
+pub use fuzzaug_sdk::ComponentKind as Kind;
+
+fn lib_rs(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Strategy => include_str!("templates/strategy.rs"),
+        Kind::Transform => include_str!("templates/transform.rs"),
+        Kind::Dataset => include_str!("templates/dataset.rs"),
+    }
 }
 
-impl Kind {
-    /// `strategy`, `transform` or `dataset`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Strategy => "strategy",
-            Self::Transform => "transform",
-            Self::Dataset => "dataset",
-        }
+/// Dependencies beyond the SDK (the strategy's random stream).
+fn deps(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Strategy => "rand = \"0.9\"\nrand_chacha = \"0.9\"\n",
+        _ => "",
     }
+}
 
-    fn lib_rs(self) -> &'static str {
-        match self {
-            Self::Strategy => include_str!("templates/strategy.rs"),
-            Self::Transform => include_str!("templates/transform.rs"),
-            Self::Dataset => include_str!("templates/dataset.rs"),
-        }
-    }
-
-    /// Dependencies beyond the SDK (the strategy's random stream).
-    fn deps(self) -> &'static str {
-        match self {
-            Self::Strategy => "rand = \"0.9\"\nrand_chacha = \"0.9\"\n",
-            _ => "",
-        }
-    }
-
-    /// The README's "how to use it" paragraph.
-    fn usage(self, name: &str) -> String {
-        let (intro, snippet) = match self {
-            Self::Strategy => (
-                "Name it in a config's `[strategy]` table; its settings go in the same table:",
-                format!("[strategy]\nname = \"{name}\"\nk = 4"),
-            ),
-            Self::Transform => (
-                "Add it as a gene in a config's `[[transforms]]` list:",
-                format!("[[transforms]]\nname = \"{name}\"\nrange = [0.8, 1.2]\nstep = 0.05"),
-            ),
-            Self::Dataset => (
-                "Name it in a config's `[dataset]` table; its settings go in the same table:",
-                format!("[dataset]\nname = \"{name}\"\ntrain_size = 1000"),
-            ),
-        };
-        format!(
-            "{intro}\n\n```toml\n{snippet}\n```\n\nthen `fuzzaug run CONFIG --plugin-dir ~/fuzzaug-plugins`."
-        )
-    }
+/// The README's "how to use it" paragraph.
+fn usage(kind: Kind, name: &str) -> String {
+    let (intro, snippet) = match kind {
+        Kind::Strategy => (
+            "Name it in a config's `[strategy]` table; its settings go in the same table:",
+            format!("[strategy]\nname = \"{name}\"\nk = 4"),
+        ),
+        Kind::Transform => (
+            "Add it as a gene in a config's `[[transforms]]` list:",
+            format!("[[transforms]]\nname = \"{name}\"\nrange = [0.8, 1.2]\nstep = 0.05"),
+        ),
+        Kind::Dataset => (
+            "Name it in a config's `[dataset]` table; its settings go in the same table:",
+            format!("[dataset]\nname = \"{name}\"\ntrain_size = 1000"),
+        ),
+    };
+    format!(
+        "{intro}\n\n```toml\n{snippet}\n```\n\nthen `fuzzaug run CONFIG --plugin-dir ~/fuzzaug-plugins`."
+    )
 }
 
 /// Where the generated crate gets `fuzzaug-sdk` and `fuzzaug-build` from.
@@ -191,14 +172,14 @@ pub fn files(
             .replace("{{sdk}}", &sdk_spec)
             .replace("{{sdk_testing}}", &with_testing_feature(&sdk_spec))
             .replace("{{build}}", &build_spec)
-            .replace("{{deps}}", kind.deps())
+            .replace("{{deps}}", deps(kind))
             .replace("{{version}}", fuzzaug_sdk::SDK_VERSION)
-            .replace("{{usage}}", &kind.usage(name))
+            .replace("{{usage}}", &usage(kind, name))
     };
     Ok(vec![
         ("Cargo.toml", fill(include_str!("templates/Cargo.toml.in"))),
         ("build.rs", include_str!("templates/build.rs").to_string()),
-        ("src/lib.rs", fill(kind.lib_rs())),
+        ("src/lib.rs", fill(lib_rs(kind))),
         ("README.md", fill(include_str!("templates/README.md.in"))),
         (
             ".gitignore",

@@ -3,7 +3,7 @@
 //! Also the mean per-image grid accuracy and the accuracy under one random chromosome per
 //! image. Runs as large batched no-grad passes, batch-norm in eval mode.
 use super::Session;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tch::{Kind, Tensor};
 
@@ -103,7 +103,7 @@ impl Session {
                     self.parts
                         .genes
                         .iter()
-                        .map(|gene| random_value(&mut rng, &gene.spec))
+                        .map(|gene| fuzzaug_sdk::random::uniform_value(&mut rng, &gene.spec))
                         .collect::<Vec<_>>()
                 })
                 .collect();
@@ -137,17 +137,6 @@ impl Session {
             .forward_t(&x, false)
             .f_argmax(-1, false)?
             .f_eq_tensor(&labels)?)
-    }
-}
-
-/// A uniform value of the gene's space: on its grid when it has a step.
-pub fn random_value(rng: &mut impl Rng, spec: &fuzzaug_sdk::GeneSpec) -> f64 {
-    match spec.step.into_option() {
-        Some(step) => {
-            let points = ((spec.hi - spec.lo) / step).round() as u64;
-            spec.lo + step * rng.random_range(0..=points) as f64
-        }
-        None => rng.random_range(spec.lo..=spec.hi),
     }
 }
 

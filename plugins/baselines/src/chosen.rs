@@ -27,12 +27,7 @@ impl LastChosen {
 
     /// Notes the batch's samples at `propose`; refuses indices outside the training set.
     pub fn begin(&mut self, strategy: &str, samples: &[u64]) -> Result<(), PluginError> {
-        if let Some(&s) = samples.iter().find(|&&s| s >= self.samples) {
-            return Err(PluginError::new(format!(
-                "`{strategy}`: sample index {s} is outside the training set of {} images",
-                self.samples
-            )));
-        }
+        fuzzaug_sdk::strategy::check_samples(strategy, samples, self.samples)?;
         self.batch.clear();
         self.batch.extend_from_slice(samples);
         Ok(())
@@ -109,6 +104,7 @@ impl LastChosen {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fuzzaug_sdk::testing::{self, gene};
     use rand::{Rng, SeedableRng};
 
     fn stream() -> ChaCha8Rng {
@@ -116,20 +112,9 @@ mod tests {
     }
 
     fn setup() -> StrategySetup {
-        let gene = |name: &str, identity: f64| GeneSpec {
-            name: name.into(),
-            lo: -10.0,
-            hi: 10.0,
-            identity,
-            step: None.into(),
-            mutation_step: 1.0,
-            low_loss_mutation_step: 2.0,
-        };
-        StrategySetup {
-            genes: vec![gene("a", 0.0), gene("b", 1.0)].into(),
-            num_samples: 5,
-            num_classes: 2,
-        }
+        let gene =
+            |name: &str, identity: f64| gene(name, -10.0, 10.0, identity).with_mutation(1.0, 2.0);
+        testing::setup(vec![gene("a", 0.0), gene("b", 1.0)], 5, 2)
     }
 
     #[test]
@@ -173,7 +158,7 @@ mod tests {
         let e = h.begin("random", &[0, 5]).unwrap_err();
         assert_eq!(
             e.message.as_str(),
-            "`random`: sample index 5 is outside the training set of 5 images"
+            "`random`: sample index 5 is outside the training set of 5 samples"
         );
     }
 }

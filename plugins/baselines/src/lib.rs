@@ -10,15 +10,7 @@ pub use random::Random;
 pub use standard::Standard;
 pub use worst_of_k::WorstOfK;
 
-use fuzzaug_sdk::prelude::*;
-
-/// A strategy's own stream: the run's seed mixed with the component's name, so strategies and
-/// the host never share random numbers.
-fn stream_seed(ctx: &ComponentContext, name: &str) -> u64 {
-    name.bytes().fold(ctx.seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
-    })
-}
+use fuzzaug_sdk::{prelude::*, random::stream_seed};
 
 fn components() -> Vec<Component> {
     vec![
@@ -32,7 +24,7 @@ fn components() -> Vec<Component> {
             "random",
             "one uniformly random chromosome per sample per epoch (no scoring)",
             vec![],
-            |_settings, ctx, setup| Ok(Random::new(setup, stream_seed(ctx, "random"))),
+            |_settings, ctx, setup| Ok(Random::new(setup, stream_seed(ctx.seed, "random"))),
         ),
         Component::strategy(
             "w10",
@@ -45,7 +37,7 @@ fn components() -> Vec<Component> {
             )],
             |settings, ctx, setup| {
                 let k: usize = settings.integer_in("k", 1..=1000)?;
-                Ok(WorstOfK::new(setup, k, stream_seed(ctx, "w10")))
+                Ok(WorstOfK::new(setup, k, stream_seed(ctx.seed, "w10")))
             },
         ),
     ]

@@ -1,21 +1,11 @@
 //! Drawing chromosomes uniformly from the gene space, and the helpers of strategies that score nothing.
-use fuzzaug_sdk::{GeneSpec, PluginError};
+use fuzzaug_sdk::{random::uniform_value, GeneSpec, PluginError};
 use rand::Rng;
 
-/// A uniform value of `spec`: on its grid when the space is discrete.
-pub fn uniform(rng: &mut impl Rng, spec: &GeneSpec) -> f64 {
-    match spec.step.into_option() {
-        Some(step) => {
-            let points = ((spec.hi - spec.lo) / step).round() as u64;
-            spec.lo + step * rng.random_range(0..=points) as f64
-        }
-        None => rng.random_range(spec.lo..=spec.hi),
-    }
-}
-
-/// One uniform chromosome per gene of `genes`, appended to `out`.
+/// One uniform chromosome per gene of `genes` ([`uniform_value`]: on its grid when the space is
+/// discrete), appended to `out`.
 pub fn chromosome(rng: &mut impl Rng, genes: &[GeneSpec], out: &mut Vec<f64>) {
-    out.extend(genes.iter().map(|g| uniform(rng, g)));
+    out.extend(genes.iter().map(|g| uniform_value(rng, g)));
 }
 
 /// A proposal of no candidates for `n` samples (strategies that need no scoring).
@@ -56,42 +46,5 @@ pub fn test_scores<'a>(fitness: &'a [f32], correct: &'a [bool]) -> fuzzaug_sdk::
         correct,
         predicted: &[],
         labels: &[],
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-    use rand_chacha::ChaCha8Rng;
-
-    fn gene(step: Option<f64>) -> GeneSpec {
-        GeneSpec {
-            name: "g".into(),
-            lo: -3.0,
-            hi: 3.0,
-            identity: 0.0,
-            step: step.into(),
-            mutation_step: 1.0,
-            low_loss_mutation_step: 1.0,
-        }
-    }
-
-    #[test]
-    fn discrete_values_stay_on_the_grid_and_cover_it() {
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let g = gene(Some(1.5));
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..500 {
-            let v = uniform(&mut rng, &g);
-            assert!(
-                ((v + 3.0) / 1.5 - ((v + 3.0) / 1.5).round()).abs() < 1e-9
-                    && (-3.0..=3.0).contains(&v)
-            );
-            seen.insert((v * 10.0) as i64);
-        }
-        assert_eq!(seen.len(), 5, "-3, -1.5, 0, 1.5, 3 all drawn");
-        let c = uniform(&mut rng, &gene(None));
-        assert!((-3.0..=3.0).contains(&c));
     }
 }

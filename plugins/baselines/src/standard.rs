@@ -56,22 +56,17 @@ impl Strategy for Standard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fuzzaug_sdk::testing::{self, gene};
 
     fn setup() -> StrategySetup {
-        let gene = |name: &str, identity: f64| GeneSpec {
-            name: name.into(),
-            lo: -1.0,
-            hi: 2.0,
-            identity,
-            step: None.into(),
-            mutation_step: 1.0,
-            low_loss_mutation_step: 1.0,
-        };
-        StrategySetup {
-            genes: vec![gene("rotation", 0.0), gene("zoom", 1.0)].into(),
-            num_samples: 10,
-            num_classes: 3,
-        }
+        testing::setup(
+            vec![
+                gene("rotation", -1.0, 2.0, 0.0),
+                gene("zoom", -1.0, 2.0, 1.0),
+            ],
+            10,
+            3,
+        )
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `w10` (worst-of-k): k independent uniform chromosomes per sample per batch (the identity is
 //! not among them), all scored; the sample trains on the highest-loss one.
 use crate::{chosen::LastChosen, space};
-use fuzzaug_sdk::prelude::*;
+use fuzzaug_sdk::{prelude::*, strategy::argmax};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -57,14 +57,8 @@ impl Strategy for WorstOfK {
         }
         let mut chosen = Vec::with_capacity(self.batch * g);
         for (i, scores) in fitness.chunks(k).enumerate() {
-            // Highest loss; NaN never wins; ties keep the first.
-            let best = scores.iter().enumerate().fold(0, |b, (j, &f)| {
-                if f > scores[b] || scores[b].is_nan() {
-                    j
-                } else {
-                    b
-                }
-            });
+            // Highest loss; NaN never wins; ties keep the first; the last when every one is NaN.
+            let best = argmax(scores).unwrap_or(k - 1);
             let at = (i * k + best) * g;
             chosen.extend_from_slice(&self.candidates[at..at + g]);
             self.chosen_fitness.0 += f64::from(scores[best]);
@@ -98,33 +92,19 @@ impl Strategy for WorstOfK {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fuzzaug_sdk::testing::{self, gene};
 
     fn setup() -> StrategySetup {
-        let gene = GeneSpec {
-            name: "rotation".into(),
-            lo: -30.0,
-            hi: 30.0,
-            identity: 0.0,
-            step: Some(1.0).into(),
-            mutation_step: 6.0,
-            low_loss_mutation_step: 12.0,
-        };
-        StrategySetup {
-            genes: vec![
-                gene.clone(),
-                GeneSpec {
-                    name: "zoom".into(),
-                    lo: 0.9,
-                    hi: 1.1,
-                    identity: 1.0,
-                    step: None.into(),
-                    ..gene
-                },
-            ]
-            .into(),
-            num_samples: 100,
-            num_classes: 10,
-        }
+        testing::setup(
+            vec![
+                gene("rotation", -30.0, 30.0, 0.0)
+                    .with_step(1.0)
+                    .with_mutation(6.0, 12.0),
+                gene("zoom", 0.9, 1.1, 1.0).with_mutation(6.0, 12.0),
+            ],
+            100,
+            10,
+        )
     }
 
     #[test]

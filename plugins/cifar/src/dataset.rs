@@ -4,7 +4,6 @@ use crate::{
     source::{self, Layout, Member, Wanted},
 };
 use fuzzaug_sdk::{
-    abi_stable::std_types::RVec,
     dataset::{self, limit_params},
     Chunk, ComponentContext, Dataset, DatasetInfo, Param, ParamType, PluginError, Settings, Split,
     SplitData, Splits,
@@ -145,10 +144,10 @@ pub struct CifarConfig {
     pub field: usize,
     /// The file that names the classes of that label.
     pub names_file: &'static str,
-    /// Keep only this many training images; 0 = all.
-    pub train_limit: usize,
-    /// Keep only this many test images; 0 = all.
-    pub test_limit: usize,
+    /// Keep only this many training images; `None` = all.
+    pub train_limit: Option<usize>,
+    /// Keep only this many test images; `None` = all.
+    pub test_limit: Option<usize>,
 }
 
 impl CifarConfig {
@@ -179,25 +178,12 @@ impl CifarConfig {
         field: usize,
         names_file: &'static str,
     ) -> Result<Self, PluginError> {
-        let path: String = settings.value("path")?;
-        if path.is_empty() {
-            return Err(PluginError::config("path", "`path` must not be empty"));
-        }
-        let limit = |key: &str| -> Result<usize, PluginError> {
-            let n: i64 = settings.value(key)?;
-            usize::try_from(n).map_err(|_| {
-                PluginError::config(
-                    key,
-                    format!("`{key}` must be at least 0 (0 = all images), got {n}"),
-                )
-            })
-        };
         Ok(Self {
-            path: source::resolve(&path, &ctx.config_dir),
+            path: settings.path("path", ctx)?,
             field,
             names_file,
-            train_limit: limit("train_limit")?,
-            test_limit: limit("test_limit")?,
+            train_limit: settings.limit("train_limit")?,
+            test_limit: settings.limit("test_limit")?,
         })
     }
 }
@@ -284,20 +270,8 @@ fn load_split(
         }
         total += records;
     }
-    let keep = match limit {
-        0 => total,
-        n if n <= total => n,
-        n => {
-            return Err(PluginError::config(
-                key,
-                format!(
-                    "`{key}` is {n} but the {} split of {} has only {total} images",
-                    split.as_str(),
-                    spec.layout.dataset
-                ),
-            ))
-        }
-    };
+    let source = format!("the {} split of {}", split.as_str(), spec.layout.dataset);
+    let keep = dataset::limited(key, limit, total, &source)?;
     format::decode(&spec.format, config.field, batches, keep)
 }
 
@@ -324,8 +298,8 @@ impl Dataset for Cifar {
             channels: CHANNELS as u32,
             height: SIDE as u32,
             width: SIDE as u32,
-            mean: RVec::from(self.mean.to_vec()),
-            std: RVec::from(self.std.to_vec()),
+            mean: self.mean.to_vec().into(),
+            std: self.std.to_vec().into(),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
             // Natural photographs: a mirrored cat is a cat.

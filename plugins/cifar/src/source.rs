@@ -10,7 +10,7 @@ use fuzzaug_sdk::PluginError;
 use std::{
     fs::File,
     io::{self, BufReader, Read},
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 /// The official packaging of one data set.
@@ -88,13 +88,6 @@ fn read_bounded(
         return Err(wanted.too_big(name, None));
     }
     Ok(bytes)
-}
-
-/// Resolves a `path` setting against the config's folder (absolute paths stay as they are).
-/// Rebuilding from `components()` drops inner `.` parts, so messages show `/data/cifar`, not
-/// `/data/./cifar`; `..` stays, as removing it is only right without symlinks.
-pub fn resolve(path: &str, config_dir: &str) -> PathBuf {
-    Path::new(config_dir).join(path).components().collect()
 }
 
 /// Reads the files `wanted`, returned in the order of `wanted`.

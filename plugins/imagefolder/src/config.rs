@@ -27,18 +27,6 @@ pub fn params() -> Vec<Param> {
             "3 = RGB, 1 = grey (luma)",
         ),
         Param::optional(
-            "mean",
-            ParamType::Array,
-            "[]",
-            "per-channel mean on the 0..1 scale; measured on the training images when unset",
-        ),
-        Param::optional(
-            "std",
-            ParamType::Array,
-            "[]",
-            "per-channel standard deviation on the 0..1 scale; measured when unset",
-        ),
-        Param::optional(
             "mirror_preserves_labels",
             ParamType::Bool,
             "false",
@@ -56,23 +44,15 @@ pub struct ImageFolderConfig {
     pub size: u32,
     /// 1 (grey) or 3 (RGB).
     pub channels: u32,
-    /// The user's per-channel mean, or `None` to measure it.
-    pub mean: Option<Vec<f32>>,
-    /// The user's per-channel standard deviation, or `None` to measure it.
-    pub std: Option<Vec<f32>>,
     /// Whether a horizontal mirror keeps every image's class.
     pub mirror_preserves_labels: bool,
 }
 
 impl ImageFolderConfig {
-    /// Reads and validates the settings; a relative `path` resolves against `ctx.config_dir`.
+    /// Reads and validates the settings; a relative `path` resolves against `ctx.config_dir`
+    /// ([`Settings::path`]).
     pub fn from_settings(settings: &Settings, ctx: &ComponentContext) -> Result<Self, PluginError> {
-        let path: String = settings.value("path")?;
-        if path.is_empty() {
-            return Err(PluginError::config("path", "`path` must not be empty"));
-        }
-        // `join` keeps an absolute `path` as it is.
-        let path = PathBuf::from(ctx.config_dir.as_str()).join(path);
+        let path = settings.path("path", ctx)?;
 
         let size: u32 = settings.integer_in("size", SIZE_RANGE)?;
 
@@ -88,51 +68,13 @@ impl ImageFolderConfig {
             }
         };
 
-        let mean = channel_values(settings, "mean", channels, |m| (0.0..=1.0).contains(&m))?;
-        let std = channel_values(settings, "std", channels, |s| s > 0.0 && s.is_finite())?;
         Ok(Self {
             path,
             size,
             channels,
-            mean,
-            std,
             mirror_preserves_labels: settings.value("mirror_preserves_labels")?,
         })
     }
-}
-
-/// The float array `key` if the user set it: one entry per channel, each accepted by `valid`.
-fn channel_values(
-    settings: &Settings,
-    key: &str,
-    channels: u32,
-    valid: impl Fn(f64) -> bool,
-) -> Result<Option<Vec<f32>>, PluginError> {
-    if !settings.is_set(key) {
-        return Ok(None);
-    }
-    let values: Vec<f64> = settings.value(key)?;
-    if values.len() != channels as usize {
-        return Err(PluginError::config(
-            key,
-            format!(
-                "`{key}` must have {channels} entries (one per channel), got {}",
-                values.len()
-            ),
-        ));
-    }
-    if let Some((i, v)) = values.iter().enumerate().find(|(_, &v)| !valid(v)) {
-        let rule = if key == "mean" {
-            "between 0 and 1 (the 0..1 pixel scale)"
-        } else {
-            "a finite number greater than 0"
-        };
-        return Err(PluginError::config(
-            key,
-            format!("`{key}[{i}]` must be {rule}, got {v}"),
-        ));
-    }
-    Ok(Some(values.into_iter().map(|v| v as f32).collect()))
 }
 
 #[cfg(test)]
@@ -140,10 +82,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<ImageFolderConfig, PluginError> {
-        let ctx = ComponentContext {
-            seed: 0,
-            config_dir: "/configs".into(),
-        };
+        let ctx = fuzzaug_sdk::testing::context(0, "/configs");
         ImageFolderConfig::from_settings(&Settings::parse(text, &params())?, &ctx)
     }
 
@@ -156,8 +95,6 @@ mod tests {
                 path: PathBuf::from("/configs/data/gtsrb"),
                 size: 32,
                 channels: 3,
-                mean: None,
-                std: None,
                 mirror_preserves_labels: false,
             }
         );
@@ -166,16 +103,10 @@ mod tests {
                 .unwrap()
                 .mirror_preserves_labels
         );
-        let c = parse("path = \"/abs/x\"\nsize = 8\nchannels = 1\nmean = [0]\nstd = [1]").unwrap();
+        let c = parse("path = \"/abs/./x\"\nsize = 8\nchannels = 1").unwrap();
         assert_eq!(c.path, PathBuf::from("/abs/x"));
         assert_eq!((c.size, c.channels), (8, 1));
-        // Integers are accepted as floats.
-        assert_eq!((c.mean, c.std), (Some(vec![0.0]), Some(vec![1.0])));
-        let c = parse("path = \"x\"\nsize = 512\nmean = [0.5, 0.25, 1.0]").unwrap();
-        assert_eq!(
-            (c.size, c.mean, c.std),
-            (512, Some(vec![0.5, 0.25, 1.0]), None)
-        );
+        assert_eq!(parse("path = \"x\"\nsize = 512").unwrap().size, 512);
     }
 
     #[test]
@@ -196,41 +127,6 @@ mod tests {
                 "channels",
                 "`channels` must be 1 (grey) or 3 (RGB), got 2",
             ),
-            (
-                "mean = [0.5, 0.5]",
-                "mean",
-                "`mean` must have 3 entries (one per channel), got 2",
-            ),
-            (
-                "channels = 1\nstd = [0.2, 0.2, 0.2]",
-                "std",
-                "`std` must have 1 entries (one per channel), got 3",
-            ),
-            (
-                "mean = []",
-                "mean",
-                "`mean` must have 3 entries (one per channel), got 0",
-            ),
-            (
-                "mean = [0.5, 123.7, 0.5]",
-                "mean",
-                "`mean[1]` must be between 0 and 1 (the 0..1 pixel scale), got 123.7",
-            ),
-            (
-                "std = [0.2, 0.2, 0]",
-                "std",
-                "`std[2]` must be a finite number greater than 0, got 0",
-            ),
-            (
-                "std = [-0.1, 0.2, 0.2]",
-                "std",
-                "`std[0]` must be a finite number greater than 0, got -0.1",
-            ),
-            (
-                "std = [nan, 0.2, 0.2]",
-                "std",
-                "`std[0]` must be a finite number greater than 0, got NaN",
-            ),
         ];
         for (text, key, message) in cases {
             let e = parse(&format!("path = \"x\"\n{text}")).unwrap_err();
@@ -240,8 +136,20 @@ mod tests {
                 "{text}"
             );
         }
-        let e = parse("path = \"x\"\nmean = [\"a\", 1, 2]").unwrap_err();
-        assert_eq!(e.key.as_str(), "mean");
+        // Normalisation is the host's `[dataset] mean` and `std`, not a setting of this dataset.
+        for key in ["mean", "std"] {
+            let e = parse(&format!("path = \"x\"\n{key} = [0.5, 0.5, 0.5]")).unwrap_err();
+            assert_eq!(
+                (e.key.as_str(), e.message.as_str()),
+                (
+                    key,
+                    format!(
+                        "unknown key `{key}`; valid keys: path, size, channels, mirror_preserves_labels"
+                    )
+                    .as_str()
+                )
+            );
+        }
         let e = parse("path = \"\"").unwrap_err();
         assert_eq!(e.message.as_str(), "`path` must not be empty");
     }

@@ -22,29 +22,30 @@
 //!
 //! Settings:
 //!
-//! | key        | type        | default  | meaning                                               |
-//! |------------|-------------|----------|-------------------------------------------------------|
-//! | `path`     | string      | required | dataset folder; relative to the config's folder       |
-//! | `size`     | integer     | 32       | image height and width after resizing, 8..=512        |
-//! | `channels` | integer     | 3        | 3 = RGB, 1 = grey                                     |
-//! | `mean`     | float array | measured | per-channel mean, 0..1 scale, one entry per channel   |
-//! | `std`      | float array | measured | per-channel std-dev, > 0, one entry per channel       |
+//! | key                       | type    | default  | meaning                                      |
+//! |---------------------------|---------|----------|----------------------------------------------|
+//! | `path`                    | string  | required | dataset folder; relative to the config's folder |
+//! | `size`                    | integer | 32       | image height and width after resizing, 8..=512 |
+//! | `channels`                | integer | 3        | 3 = RGB, 1 = grey                            |
+//! | `mirror_preserves_labels` | bool    | false    | whether a mirrored image keeps its class (the default of `[train] hflip`) |
 //!
-//! Unset, `mean` and `std` are measured exactly over all training images after resizing.
+//! `info()` reports the per-channel mean and standard deviation measured exactly over all
+//! training images after resizing ([`fuzzaug_sdk::dataset::channel_stats`]). To normalise with
+//! other values, set `mean = [...]` and `std = [...]` in the config's `[dataset]` table: those
+//! are the host's, for every dataset, and replace what `info()` reports.
 
 mod config;
 mod decode;
 mod scan;
-mod stats;
 
 pub use config::{params, ImageFolderConfig, SIZE_RANGE};
 pub use decode::{load_all, load_image, luma};
 pub use scan::{image_format, scan, ImageFile, Layout, EXTENSIONS};
-pub use stats::{channel_stats, MIN_STD};
 
 use fuzzaug_sdk::{
-    abi_stable::std_types::RVec, dataset, Chunk, Component, ComponentContext, Dataset, DatasetInfo,
-    PluginError, Settings, Split, SplitData, Splits,
+    dataset::{self, channel_stats},
+    Chunk, Component, ComponentContext, Dataset, DatasetInfo, PluginError, Settings, Split,
+    SplitData, Splits,
 };
 
 /// An image-folder dataset, fully decoded in memory.
@@ -58,8 +59,8 @@ pub struct ImageFolder {
 }
 
 impl ImageFolder {
-    /// Lists, checks and decodes the dataset at `config.path`, and measures the normalisation
-    /// statistics the config leaves unset.
+    /// Lists, checks and decodes the dataset at `config.path`, and measures its normalisation
+    /// statistics on the training images.
     pub fn open(config: ImageFolderConfig) -> Result<Self, PluginError> {
         let layout = scan(&config.path)?;
         let image_bytes = config.channels as usize * config.size as usize * config.size as usize;
@@ -72,14 +73,8 @@ impl ImageFolder {
         };
         let train = load(&layout.train)?;
         let test = load(&layout.test)?;
-        let (mean, std) = match (&config.mean, &config.std) {
-            (Some(m), Some(s)) => (m.clone(), s.clone()),
-            (m, s) => {
-                let plane = config.size as usize * config.size as usize;
-                let (mean, std) = channel_stats(train.pixels(), config.channels as usize, plane);
-                (m.clone().unwrap_or(mean), s.clone().unwrap_or(std))
-            }
-        };
+        let plane = config.size as usize * config.size as usize;
+        let (mean, std) = channel_stats(train.pixels(), config.channels as usize, plane);
         Ok(Self {
             classes: layout.classes,
             config,
@@ -107,8 +102,8 @@ impl Dataset for ImageFolder {
             channels: self.config.channels,
             height: self.config.size,
             width: self.config.size,
-            mean: RVec::from(self.mean.clone()),
-            std: RVec::from(self.std.clone()),
+            mean: self.mean.clone().into(),
+            std: self.std.clone().into(),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
             mirror_preserves_labels: self.config.mirror_preserves_labels,

@@ -105,11 +105,10 @@ pub struct MnistConfig {
 }
 
 impl MnistConfig {
-    /// Reads and checks the settings; resolves a relative `path` against `ctx.config_dir`.
+    /// Reads and checks the settings; resolves a relative `path` against `ctx.config_dir`
+    /// ([`Settings::path`]).
     pub fn from_settings(settings: &Settings, ctx: &ComponentContext) -> Result<Self, PluginError> {
-        let path: String = settings.value("path")?;
-        // `join` keeps an absolute `path` as it is.
-        let dir = PathBuf::from(ctx.config_dir.as_str()).join(path);
+        let dir = settings.path("path", ctx)?;
 
         let resize: i64 = settings.value("resize")?;
         let resize = match resize {
@@ -139,20 +138,8 @@ impl MnistConfig {
             dir,
             resize,
             channels: channels as usize,
-            train_limit: limit(settings, "train_limit")?,
-            test_limit: limit(settings, "test_limit")?,
+            train_limit: settings.limit("train_limit")?,
+            test_limit: settings.limit("test_limit")?,
         })
-    }
-}
-
-fn limit(settings: &Settings, key: &str) -> Result<Option<usize>, PluginError> {
-    let n: i64 = settings.value(key)?;
-    match usize::try_from(n) {
-        Ok(0) => Ok(None),
-        Ok(n) => Ok(Some(n)),
-        Err(_) => Err(PluginError::config(
-            key,
-            format!("`{key}` must be 0 (all images) or a positive count, got {n}"),
-        )),
     }
 }

@@ -5,10 +5,7 @@ use crate::{
     resize::Resizer,
     source::{self, Source},
 };
-use fuzzaug_sdk::{
-    abi_stable::std_types::RVec, dataset, Chunk, Dataset, DatasetInfo, PluginError, Split,
-    SplitData, Splits,
-};
+use fuzzaug_sdk::{dataset, Chunk, Dataset, DatasetInfo, PluginError, Split, SplitData, Splits};
 
 /// An MNIST-format dataset held in memory, already resized and expanded to its channels.
 #[derive(Debug, Clone)]
@@ -133,21 +130,8 @@ fn build_split(
     shape: Shape,
     limit_of: (&str, &Source),
 ) -> Result<SplitData, PluginError> {
-    let n = match limit {
-        None => images.count,
-        Some(n) if n <= images.count => n,
-        Some(n) => {
-            let (key, file) = limit_of;
-            return Err(PluginError::config(
-                key,
-                format!(
-                    "`{key}` is {n}, but {} holds only {} images",
-                    file.show(),
-                    images.count
-                ),
-            ));
-        }
-    };
+    let (key, file) = limit_of;
+    let n = dataset::limited(key, limit, images.count, &file.show())?;
     let plane = shape.height * shape.width;
     let image_bytes = shape.channels * plane;
     let too_big = || {
@@ -193,8 +177,8 @@ impl Dataset for Mnist {
             channels: self.channels as u32,
             height: self.height as u32,
             width: self.width as u32,
-            mean: RVec::from(vec![v.mean; self.channels]),
-            std: RVec::from(vec![v.std; self.channels]),
+            mean: vec![v.mean; self.channels].into(),
+            std: vec![v.std; self.channels].into(),
             train_len: self.splits.len(Split::Train),
             test_len: self.splits.len(Split::Test),
             // A mirrored digit is not a natural variant of it (and 2/5-like pairs swap); the

@@ -1,7 +1,7 @@
 //! Tests on real IDX files (raw and gzip) written into temporary folders.
 use super::*;
 use flate2::{write::GzEncoder, Compression};
-use fuzzaug_sdk::{Dataset, Split};
+use fuzzaug_sdk::{testing, Dataset, Split};
 use std::{
     fs,
     io::Write,
@@ -127,11 +127,11 @@ impl Fixture {
 }
 
 fn load(variant: Variant, config_dir: &Path, settings: &str) -> Result<Mnist, PluginError> {
-    let ctx = ComponentContext {
-        seed: 0,
-        config_dir: config_dir.display().to_string().as_str().into(),
-    };
-    build(variant, &Settings::parse(settings, &params())?, &ctx)
+    build(
+        variant,
+        &Settings::parse(settings, &params())?,
+        &testing::context(0, config_dir),
+    )
 }
 
 fn read_all(d: &mut Mnist, split: Split) -> (Vec<u8>, Vec<u32>) {
@@ -253,23 +253,12 @@ fn chunked_reads_equal_one_read() {
 }
 
 #[test]
-fn out_of_range_reads_are_refused() {
+fn meets_the_dataset_contract() {
     let f = Fixture::new(false);
-    let mut d = f.load("").unwrap();
-    let e = d.read(Split::Test, 2, 2).unwrap_err();
-    assert_file_error(
-        &e,
-        "cannot read 2 test images from index 2: the test split has 3 images",
-    );
-    let e = d.read(Split::Train, u64::MAX, 1).unwrap_err();
-    assert_eq!(
-        e.message.as_str(),
-        format!(
-            "cannot read 1 train images from index {}: the train split has 5 images",
-            u64::MAX
-        )
-    );
-    assert!(d.read(Split::Train, 5, 0).unwrap().labels.is_empty());
+    for extra in ["", "channels = 3\nresize = 9\ntrain_limit = 2"] {
+        let info = testing::check_dataset(&mut f.load(extra).unwrap()).unwrap();
+        assert_eq!(info.test_len, 3, "{extra}");
+    }
 }
 
 #[test]
@@ -658,7 +647,8 @@ fn bad_settings_name_their_key() {
         (
             "test_limit = -1",
             "test_limit",
-            "`test_limit` must be 0 (all images) or a positive count, got -1".to_string(),
+            "`test_limit` must be 0 (all images) or a positive number of images, got -1"
+                .to_string(),
         ),
         (
             "train_limit = 6",
@@ -687,6 +677,11 @@ fn bad_settings_name_their_key() {
     assert_eq!(
         load(MNIST, f.tmp.path(), "").unwrap_err().key.as_str(),
         "path"
+    );
+    let e = load(MNIST, f.tmp.path(), "path = ''").unwrap_err();
+    assert_eq!(
+        (e.key.as_str(), e.message.as_str()),
+        ("path", "`path` must not be empty")
     );
 }
 

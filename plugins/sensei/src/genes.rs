@@ -84,23 +84,19 @@ impl Genes {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use fuzzaug_sdk::testing::gene;
 
     /// A test space: a discrete rotation (-30..30, grid 1), a discrete translation (-3..3, grid
     /// 1) and a continuous zoom (0.9..1.1).
     pub fn specs() -> Vec<GeneSpec> {
-        let g = |name: &str, lo, hi, identity, step: Option<f64>, ms| GeneSpec {
-            name: name.into(),
-            lo,
-            hi,
-            identity,
-            step: step.into(),
-            mutation_step: ms,
-            low_loss_mutation_step: 2.0 * ms,
-        };
         vec![
-            g("rotation", -30.0, 30.0, 0.0, Some(1.0), 6.0),
-            g("translate", -3.0, 3.0, 0.0, Some(1.0), 1.0),
-            g("zoom", 0.9, 1.1, 1.0, None, 0.05),
+            gene("rotation", -30.0, 30.0, 0.0)
+                .with_step(1.0)
+                .with_mutation(6.0, 12.0),
+            gene("translate", -3.0, 3.0, 0.0)
+                .with_step(1.0)
+                .with_mutation(1.0, 2.0),
+            gene("zoom", 0.9, 1.1, 1.0).with_mutation(0.05, 2.0 * 0.05),
         ]
     }
 

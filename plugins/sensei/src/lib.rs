@@ -13,15 +13,7 @@ mod strategy;
 pub use config::Config;
 pub use strategy::Sensei;
 
-use fuzzaug_sdk::prelude::*;
-
-/// A strategy's own stream: the run's seed mixed with the component's name, so strategies and
-/// the host never share random numbers.
-fn stream_seed(ctx: &ComponentContext, name: &str) -> u64 {
-    name.bytes().fold(ctx.seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
-    })
-}
+use fuzzaug_sdk::{prelude::*, random::stream_seed};
 
 /// A component `name` whose `selection` defaults to `selection`.
 fn sensei(name: &'static str, selection: &str, summary: &str) -> Component {
@@ -31,7 +23,7 @@ fn sensei(name: &'static str, selection: &str, summary: &str) -> Component {
         config::params(selection),
         move |settings, ctx, setup| {
             let cfg = Config::from_settings(settings)?;
-            Ok(Sensei::new(name, cfg, setup, stream_seed(ctx, name)))
+            Ok(Sensei::new(name, cfg, setup, stream_seed(ctx.seed, name)))
         },
     )
 }

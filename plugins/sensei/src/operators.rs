@@ -149,7 +149,7 @@ pub fn crossover(
 mod tests {
     use super::*;
     use crate::genes::tests::specs;
-    use fuzzaug_sdk::GeneSpec;
+    use fuzzaug_sdk::testing::gene;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -335,15 +335,7 @@ mod tests {
 
     #[test]
     fn mutation_is_none_when_no_move_changes_the_gene() {
-        let spec = GeneSpec {
-            name: "g".into(),
-            lo: 1.0,
-            hi: 1.0,
-            identity: 1.0,
-            step: Some(1.0).into(),
-            mutation_step: 1.0,
-            low_loss_mutation_step: 1.0,
-        };
+        let spec = gene("g", 1.0, 1.0, 1.0).with_step(1.0);
         let genes = Genes::new(&[spec]);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         assert_eq!(mutate_gene(&genes.0[0], 0.0, 1.0, &mut rng), None);
@@ -351,15 +343,7 @@ mod tests {
 
     #[test]
     fn mutation_avoids_duplicates_when_it_can() {
-        let spec = GeneSpec {
-            name: "g".into(),
-            lo: -2.0,
-            hi: 2.0,
-            identity: 0.0,
-            step: Some(1.0).into(),
-            mutation_step: 1.0,
-            low_loss_mutation_step: 1.0,
-        };
+        let spec = gene("g", -2.0, 2.0, 0.0).with_step(1.0);
         let genes = Genes::new(&[spec]);
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         let parent = member(vec![genes.0[0].encode(1.0)], Some(1.0));

@@ -18,7 +18,10 @@ use crate::operators;
 use crate::population::{self, Member};
 use crate::selection;
 use crate::state::{self, Counters, PairCounts, Shape, Snapshot};
-use fuzzaug_sdk::prelude::*;
+use fuzzaug_sdk::{
+    prelude::*,
+    strategy::{argmax, check_samples},
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -158,20 +161,18 @@ impl Sensei {
     }
 }
 
-/// The first index of the highest loss (NaN never wins unless all are NaN).
+/// The first index of the highest loss (NaN never wins unless all are NaN: then the first).
 fn best(losses: &[f64]) -> usize {
-    best_of(losses, |_| true).unwrap_or(0)
+    argmax(losses).unwrap_or(0)
 }
 
 /// Like [`best`] among the indices `allowed` accepts; `None` when it accepts none.
 fn best_of(losses: &[f64], allowed: impl Fn(usize) -> bool) -> Option<usize> {
-    let key = |l: f64| if l.is_nan() { f64::NEG_INFINITY } else { l };
-    (0..losses.len())
-        .filter(|&i| allowed(i))
-        .fold(None, |b, i| match b {
-            Some(b) if key(losses[i]) <= key(losses[b]) => Some(b),
-            _ => Some(i),
-        })
+    let open = losses
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| if allowed(i) { l } else { f64::NAN });
+    argmax(open).or_else(|| (0..losses.len()).find(|&i| allowed(i)))
 }
 
 impl Strategy for Sensei {
@@ -181,12 +182,7 @@ impl Strategy for Sensei {
     }
 
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError> {
-        if let Some(&s) = samples.iter().find(|&&s| s >= self.num_samples) {
-            return Err(PluginError::new(format!(
-                "`{}`: sample {s} is out of range; the training set has {} samples",
-                self.name, self.num_samples
-            )));
-        }
+        check_samples(&self.name, samples, self.num_samples)?;
         let mutation = self.rng.random::<f64>() < self.cfg.mutation_rate;
         self.pending = samples
             .iter()

@@ -7,11 +7,7 @@ use crate::Sensei;
 use fuzzaug_sdk::prelude::*;
 
 fn setup(specs: Vec<GeneSpec>) -> StrategySetup {
-    StrategySetup {
-        genes: specs.into(),
-        num_samples: 20,
-        num_classes: 4,
-    }
+    fuzzaug_sdk::testing::setup(specs, 20, 4)
 }
 
 fn cfg(population: usize, rule: Rule, mutation_rate: f64, threshold: Option<f64>) -> Config {
@@ -354,7 +350,7 @@ fn bad_calls_are_errors() {
     );
     assert_eq!(
         s.propose(&[20]).unwrap_err().message,
-        "`sensei-rw`: sample 20 is out of range; the training set has 20 samples"
+        "`sensei-rw`: sample index 20 is outside the training set of 20 samples"
     );
     s.propose(&[1]).unwrap();
     assert_eq!(

@@ -22,8 +22,9 @@
 mod render;
 
 use fuzzaug_sdk::{
-    abi_stable::std_types::RVec, dataset, Chunk, Component, ComponentContext, Dataset, DatasetInfo,
-    Param, ParamType, PluginError, Settings, Split,
+    dataset::{self, ChannelStats},
+    Chunk, Component, ComponentContext, Dataset, DatasetInfo, Param, ParamType, PluginError,
+    Settings, Split,
 };
 pub use render::{label_of, Renderer, CHANNELS, CLASSES};
 
@@ -184,10 +185,9 @@ impl Shapes {
 fn channel_stats(renderer: &Renderer, n: u64) -> ([f32; CHANNELS], [f32; CHANNELS]) {
     // A few images at a time keeps memory small even at size 256.
     const BATCH: u64 = 16;
-    let plane = renderer.size * renderer.size;
+    let mut stats = ChannelStats::new(CHANNELS, renderer.size * renderer.size);
     let mut pixels = vec![0u8; BATCH as usize * renderer.image_bytes()];
     let mut labels = vec![0u32; BATCH as usize];
-    let (mut sum, mut sum2) = ([0f64; CHANNELS], [0f64; CHANNELS]);
     let mut start = 0;
     while start < n {
         let count = (n - start).min(BATCH) as usize;
@@ -196,28 +196,12 @@ fn channel_stats(renderer: &Renderer, n: u64) -> ([f32; CHANNELS], [f32; CHANNEL
             &mut labels[..count],
         );
         renderer.render_range(Split::Train, start, pixels, labels);
-        for image in pixels.chunks_exact(renderer.image_bytes()) {
-            for (c, channel) in image.chunks_exact(plane).enumerate() {
-                // Integer sums per plane are exact and much faster than per-pixel f64 maths.
-                let (s, s2) = channel.iter().fold((0u64, 0u64), |(s, s2), &p| {
-                    let p = u64::from(p);
-                    (s + p, s2 + p * p)
-                });
-                sum[c] += s as f64;
-                sum2[c] += s2 as f64;
-            }
-        }
+        stats.add(pixels);
         start += count as u64;
     }
-    let count = (n as f64 * plane as f64).max(1.0);
-    let mean = sum.map(|s| s / count / 255.0);
-    let mut std = [0f32; CHANNELS];
-    for c in 0..CHANNELS {
-        let var = (sum2[c] / count / (255.0 * 255.0) - mean[c] * mean[c]).max(0.0);
-        // A zero std would make the host divide by zero; no real image set gets near this.
-        std[c] = (var.sqrt() as f32).max(1e-6);
-    }
-    (mean.map(|m| m as f32), std)
+    let (mean, std) = stats.mean_std();
+    let channels = |v: Vec<f32>| std::array::from_fn(|c| v.get(c).copied().unwrap_or_default());
+    (channels(mean), channels(std))
 }
 
 impl Dataset for Shapes {
@@ -227,8 +211,8 @@ impl Dataset for Shapes {
             channels: CHANNELS as u32,
             height: self.config.size,
             width: self.config.size,
-            mean: RVec::from(self.mean.to_vec()),
-            std: RVec::from(self.std.to_vec()),
+            mean: self.mean.to_vec().into(),
+            std: self.std.to_vec().into(),
             train_len: self.config.train_size,
             test_len: self.config.test_size,
             // The classes are orientations: a mirror turns one into another.
@@ -274,17 +258,14 @@ fuzzaug_sdk::export_plugin!(components);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fuzzaug_sdk::testing;
     use std::time::Instant;
 
-    fn ctx(seed: u64) -> ComponentContext {
-        ComponentContext {
-            seed,
-            config_dir: ".".into(),
-        }
-    }
-
     fn build(settings: &str, seed: u64) -> Result<Shapes, PluginError> {
-        Shapes::from_settings(&Settings::parse(settings, &params())?, &ctx(seed))
+        Shapes::from_settings(
+            &Settings::parse(settings, &params())?,
+            &testing::context(seed, "."),
+        )
     }
 
     fn small(settings: &str, seed: u64) -> Shapes {
@@ -482,24 +463,9 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_reads_are_refused() {
-        let mut d = small("", 0);
-        let e = d.read(Split::Test, 95, 10).unwrap_err();
-        assert_eq!(
-            e.message.as_str(),
-            "cannot read 10 test images from index 95: the test split has 100 images"
-        );
-        assert!(e.key.is_empty());
-        let e = d.read(Split::Train, u64::MAX, 2).unwrap_err();
-        assert_eq!(
-            e.message.as_str(),
-            format!(
-                "cannot read 2 train images from index {}: the train split has 200 images",
-                u64::MAX
-            )
-        );
-        assert!(d.read(Split::Test, 100, 0).unwrap().labels.is_empty());
-        assert!(d.read(Split::Test, 101, 0).is_err());
+    fn meets_the_dataset_contract() {
+        let info = testing::check_dataset(&mut small("size = 16", 0)).unwrap();
+        assert_eq!((info.train_len, info.test_len), (200, 100));
     }
 
     #[test]

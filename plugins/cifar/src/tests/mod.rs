@@ -3,7 +3,10 @@ mod fixtures;
 
 use crate::{cifar100_params, cifar10_params, format::IMAGE_BYTES, Cifar};
 use fixtures::*;
-use fuzzaug_sdk::{ComponentContext, Dataset, PluginError, Settings, Split};
+use fuzzaug_sdk::{
+    testing::{check_dataset, context},
+    Dataset, PluginError, Settings, Split,
+};
 use std::{
     fs,
     path::Path,
@@ -15,20 +18,19 @@ use tempfile::TempDir;
 const DIR10: &str = "cifar-10-batches-bin";
 const DIR100: &str = "cifar-100-binary";
 
-fn ctx(dir: &Path) -> ComponentContext {
-    ComponentContext {
-        seed: 0,
-        config_dir: dir.to_str().unwrap().into(),
-    }
-}
-
 /// Builds `cifar10` from `settings`, relative paths resolving against `dir`.
 fn cifar10(dir: &Path, settings: &str) -> Result<Cifar, PluginError> {
-    Cifar::cifar10(&Settings::parse(settings, &cifar10_params())?, &ctx(dir))
+    Cifar::cifar10(
+        &Settings::parse(settings, &cifar10_params())?,
+        &context(0, dir),
+    )
 }
 
 fn cifar100(dir: &Path, settings: &str) -> Result<Cifar, PluginError> {
-    Cifar::cifar100(&Settings::parse(settings, &cifar100_params())?, &ctx(dir))
+    Cifar::cifar100(
+        &Settings::parse(settings, &cifar100_params())?,
+        &context(0, dir),
+    )
 }
 
 /// A temp dir holding the small CIFAR-10 fixture in `cifar-10-batches-bin/`.
@@ -176,24 +178,13 @@ fn chunked_reads_equal_one_read() {
 }
 
 #[test]
-fn out_of_range_reads_are_refused() {
+fn both_datasets_meet_the_dataset_contract() {
     let (tmp, _) = cifar10_dir();
-    let mut d = cifar10(tmp.path(), "path = \".\"").unwrap();
-    let e = d.read(Split::Test, 2, 2).unwrap_err();
-    assert_eq!(
-        e.message.as_str(),
-        "cannot read 2 test images from index 2: the test split has 3 images"
-    );
-    let e = d.read(Split::Train, u64::MAX, 2).unwrap_err();
-    assert_eq!(
-        e.message.as_str(),
-        format!(
-            "cannot read 2 train images from index {}: the train split has 10 images",
-            u64::MAX
-        )
-    );
-    assert!(d.read(Split::Train, 10, 0).unwrap().labels.is_empty());
-    assert!(d.read(Split::Train, 11, 0).is_err());
+    let info = check_dataset(&mut cifar10(tmp.path(), "path = \".\"").unwrap()).unwrap();
+    assert_eq!((info.train_len, info.test_len), (10, 3));
+    let (tmp, _) = cifar100_dir();
+    let info = check_dataset(&mut cifar100(tmp.path(), "path = \".\"").unwrap()).unwrap();
+    assert_eq!(info.classes.len(), 100);
 }
 
 #[test]
@@ -231,17 +222,17 @@ fn limits_keep_a_prefix() {
         (
             "train_limit = 11",
             "train_limit",
-            "`train_limit` is 11 but the train split of CIFAR-10 has only 10 images",
+            "`train_limit` is 11, but the train split of CIFAR-10 holds only 10 images",
         ),
         (
             "test_limit = -1",
             "test_limit",
-            "`test_limit` must be at least 0 (0 = all images), got -1",
+            "`test_limit` must be 0 (all images) or a positive number of images, got -1",
         ),
         (
             "train_limit = -5",
             "train_limit",
-            "`train_limit` must be at least 0 (0 = all images), got -5",
+            "`train_limit` must be 0 (all images) or a positive number of images, got -5",
         ),
     ];
     for (extra, key, msg) in cases {
