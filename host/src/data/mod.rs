@@ -38,6 +38,17 @@ impl Images {
     }
 }
 
+/// The first per-channel mean that is not finite, if any.
+pub fn bad_mean(mean: &[f32]) -> Option<f32> {
+    mean.iter().copied().find(|x| !x.is_finite())
+}
+
+/// The first per-channel standard deviation that is not finite and above 0, if any: the one
+/// rule for a usable std, wherever it comes from.
+pub fn bad_std(std: &[f32]) -> Option<f32> {
+    std.iter().copied().find(|x| !(x.is_finite() && *x > 0.0))
+}
+
 /// Per-channel normalisation `(x / 255 - mean) / std`, as tensors on the device.
 pub struct Normalizer {
     scale: Tensor,
@@ -54,7 +65,10 @@ impl Normalizer {
                 std.len()
             );
         }
-        if let Some(s) = std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+        if let Some(m) = bad_mean(mean) {
+            bail!("normalisation mean must be finite, got {m}");
+        }
+        if let Some(s) = bad_std(std) {
             bail!("normalisation std must be positive, got {s}");
         }
         // (x/255 - m)/s = x · 1/(255 s) - m/s: one fused multiply-add per pixel.

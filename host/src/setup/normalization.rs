@@ -29,19 +29,17 @@ impl Experiment {
                         ),
                     ));
                 }
-                if let Some(x) = v
-                    .iter()
-                    .find(|x| !x.is_finite() || (key == "std" && **x <= 0.0))
-                {
-                    return Err(self.source.error_at(
-                        &at,
-                        format!(
-                            "`{key}` values must be finite{}, got {x}",
-                            if key == "std" { " and positive" } else { "" }
-                        ),
-                    ));
+                let (bad, rule) = if key == "std" {
+                    (crate::data::bad_std(&v), "finite and positive")
+                } else {
+                    (crate::data::bad_mean(&v), "finite")
+                };
+                match bad {
+                    Some(x) => Err(self
+                        .source
+                        .error_at(&at, format!("`{key}` values must be {rule}, got {x}"))),
+                    None => Ok(v),
                 }
-                Ok(v)
             };
         let d = &self.config.dataset;
         Ok((
