@@ -91,15 +91,25 @@ pub struct RunArgs {
 /// `fuzzaug eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The run's config.
-    pub config: PathBuf,
-    /// The checkpoint file (a run's last one is in its directory's `checkpoints` folder).
+    /// A run directory or one of its checkpoints (the model, data and normalisation come from
+    /// the run), or a config file with --checkpoint.
+    #[arg(value_name = "RUN_DIR|CHECKPOINT|CONFIG")]
+    pub target: PathBuf,
+    /// The checkpoint file, when TARGET is a config.
     #[arg(long)]
-    pub checkpoint: PathBuf,
-    /// Where to write the JSON report (default: beside the checkpoint, `<checkpoint>.eval.json`).
-    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// The threat model: a TOML file with `[[transforms]]` (genes and ranges) and
+    /// `[[protocols]]` (grid, worst-of-k, search). Default: the run's genes and `[eval]`.
+    #[arg(long, value_name = "FILE")]
+    pub threat: Option<PathBuf>,
+    /// The folder `eval.json` goes to. Default: `RUN_DIR/eval/<threat name>/` (with a config and
+    /// --checkpoint: `<checkpoint>.eval.json`).
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// `--set` overrides.
+    /// Query every variant of every image (slower; adds the mean per-image accuracy).
+    #[arg(long)]
+    pub no_early_exit: bool,
+    /// `--set` overrides of the run's config.
     #[command(flatten)]
     pub overrides: Overrides,
 }

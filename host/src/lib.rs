@@ -10,6 +10,7 @@ pub mod commands;
 pub mod compare;
 pub mod config;
 pub mod data;
+pub mod eval;
 pub mod fetch;
 pub mod models;
 pub mod plugins;

@@ -1,7 +1,9 @@
 //! The point of the search: on `shapes` with `small-cnn`, after the same short CPU schedule,
 //! `sensei` and `w10` end with clearly higher robust accuracy than `standard`, which never sees
-//! the rotations the robust grid tests.
+//! the rotations the robust grid tests; and `fuzzaug eval` on those models orders its protocols
+//! as the literature expects.
 use fuzzaug_tests::{fuzzaug_in, Scratch};
+use serde_json::Value;
 
 /// Robust accuracy (absolute) by which each search must beat `standard`; measured here
 /// (test / robust): standard 0.973 / 0.230, w10 (k = 4) 0.853 / 0.720, sensei (population 4)
@@ -9,8 +11,9 @@ use fuzzaug_tests::{fuzzaug_in, Scratch};
 /// first epochs of this task, hence 12 short epochs on 16×16 images.
 const MARGIN: f64 = 0.12;
 
-/// (test accuracy, robust accuracy) after training with `strategy`.
-fn figures(strategy: &str) -> (f64, f64) {
+/// (test accuracy, robust accuracy) after training with `strategy`, and the folder holding the
+/// run (`runs/r`).
+fn figures(strategy: &str) -> (f64, f64, Scratch) {
     let dir = Scratch::new();
     dir.write(
         "c.toml",
@@ -31,7 +34,73 @@ fn figures(strategy: &str) -> (f64, f64) {
     (
         s["test_acc"].as_f64().unwrap(),
         s["robust_acc"].as_f64().unwrap(),
+        dir,
     )
+}
+
+/// The trained gene's range under the field's protocols: the 3-point grid, every degree
+/// (41 points), worst-of-10 and SENSEI as the attacker with 100 queries per image.
+const TRAINED: &str = r#"robust_subset = 150
+[[transforms]]
+name = "rotation"
+range = [-20, 20]
+[[protocols]]
+kind = "grid"
+[[protocols]]
+kind = "grid"
+points = 41
+[[protocols]]
+kind = "worst-of-k"
+k = 10
+seed = 1
+[[protocols]]
+kind = "search"
+strategy = "sensei"
+budget = 100
+settings = { population = 4 }
+"#;
+
+/// Engstrom et al.'s CIFAR-10 grid (31 × 5 × 5 over ±30°, ±3 px), with translations neither
+/// model was trained on, beside the 3-point grid of the same genes.
+const ENGSTROM: &str = r#"robust_subset = 150
+[[transforms]]
+name = "rotation"
+range = [-30, 30]
+[[transforms]]
+name = "translate_x"
+range = [-3, 3]
+[[transforms]]
+name = "translate_y"
+range = [-3, 3]
+[[protocols]]
+kind = "grid"
+[[protocols]]
+kind = "grid"
+points = { rotation = 31, translate_x = 5, translate_y = 5 }
+"#;
+
+/// Robust accuracy per protocol name of `fuzzaug eval` on the run in `dir`.
+fn attacked(dir: &Scratch, name: &str, threat: &str, extra: &[&str]) -> Vec<(String, f64)> {
+    let file = format!("{name}.toml");
+    dir.write(&file, threat);
+    let mut args = vec!["eval", "runs/r", "--threat", &file];
+    args.extend_from_slice(extra);
+    let out = fuzzaug_in(&args, Some(dir.path()));
+    assert!(out.ok().contains("every protocol"), "{}", out.stdout);
+    let report = dir.path().join(format!("runs/r/eval/{name}/eval.json"));
+    let text = std::fs::read_to_string(report).unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    report["evaluation"]["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["robust_acc"].as_f64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -39,12 +108,57 @@ fn sensei_and_w10_beat_standard_in_robust_accuracy() {
     let standard = figures("name = \"standard\"");
     let w10 = figures("name = \"w10\"\nk = 4");
     let sensei = figures("name = \"sensei\"\npopulation = 4");
-    eprintln!("(test, robust): standard {standard:?}, w10 {w10:?}, sensei {sensei:?}");
-    for (name, (_, robust)) in [("w10", w10), ("sensei", sensei)] {
+    let pair = |f: &(f64, f64, Scratch)| (f.0, f.1);
+    eprintln!(
+        "(test, robust): standard {:?}, w10 {:?}, sensei {:?}",
+        pair(&standard),
+        pair(&w10),
+        pair(&sensei)
+    );
+    for (name, (_, robust)) in [("w10", pair(&w10)), ("sensei", pair(&sensei))] {
         assert!(
             robust >= standard.1 + MARGIN && robust >= 2.0 * standard.1,
             "{name}: robust accuracy {robust:.3}, standard {:.3}: not ahead by {MARGIN} and 2×",
             standard.1
         );
+    }
+
+    // The same checkpoints under the field's protocols.
+    let std_eval = attacked(&standard.2, "trained", TRAINED, &[]);
+    let sensei_eval = attacked(&sensei.2, "trained", TRAINED, &[]);
+    eprintln!("under attack: standard {std_eval:?}\nsensei {sensei_eval:?}");
+    let names: Vec<&str> = std_eval.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["grid-3", "grid-41", "worst-of-10", "search-sensei-100"]
+    );
+    let acc = |v: &[(String, f64)], i: usize| v[i].1;
+    assert!(
+        acc(&std_eval, 1) <= acc(&std_eval, 0),
+        "41-point grid ≤ 3-point grid: {std_eval:?}"
+    );
+    assert!(
+        acc(&std_eval, 3) <= acc(&std_eval, 2),
+        "search ≤ worst-of-10: {std_eval:?}"
+    );
+    for (i, name) in names.iter().enumerate() {
+        assert!(
+            acc(&sensei_eval, i) > acc(&std_eval, i),
+            "sensei ahead under {name}: {sensei_eval:?} vs {std_eval:?}"
+        );
+    }
+    // Early exit changes the work, not the answer.
+    let full = attacked(&sensei.2, "trained", TRAINED, &["--no-early-exit"]);
+    assert_eq!(
+        full, sensei_eval,
+        "robust accuracy with and without early exit"
+    );
+    // Genes the models never trained on, and a 775-point grid: it runs, and it is a superset
+    // of the 3-point grid of the same genes, so never above it.
+    for run in [&standard.2, &sensei.2] {
+        let e = attacked(run, "engstrom", ENGSTROM, &[]);
+        eprintln!("Engstrom grid: {e:?}");
+        assert_eq!(e[1].0, "grid-31x5x5");
+        assert!(e[1].1 <= e[0].1, "{e:?}");
     }
 }

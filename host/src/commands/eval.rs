@@ -1,20 +1,121 @@
-//! `fuzzaug eval CONFIG --checkpoint PATH`: standard and per-class accuracy of a saved model.
-use crate::{cli::EvalArgs, run, setup::Experiment, train::Session};
+//! `fuzzaug eval RUN_DIR|CHECKPOINT [--threat FILE] [--out DIR] [--no-early-exit]` and
+//! `fuzzaug eval CONFIG --checkpoint PATH`: a trained model's accuracy, per class, and under
+//! every protocol of a threat model.
+use crate::{
+    cli::EvalArgs,
+    config::ComponentConfig,
+    eval::{self, Threat},
+    run::{checkpointer, interrupt},
+    rundir::RunDir,
+    setup::{Components, Experiment},
+    train::Session,
+};
 use anyhow::Context;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// Evaluates the checkpoint on the config's test split; prints and writes JSON.
+/// The run's experiment, the checkpoint, and where the report goes.
+fn resolve(
+    args: &EvalArgs,
+    cli_dirs: &[PathBuf],
+) -> anyhow::Result<(Experiment, PathBuf, PathBuf)> {
+    let set = &args.overrides.set;
+    if let Some(ckpt) = &args.checkpoint {
+        let exp = Experiment::load(&args.target, set, cli_dirs)?;
+        let out = args.out.as_ref().map_or_else(
+            || {
+                let mut p = ckpt.clone().into_os_string();
+                p.push(".eval.json");
+                PathBuf::from(p)
+            },
+            |d| d.join("eval.json"),
+        );
+        return Ok((exp, ckpt.clone(), out));
+    }
+    // A run directory, or a checkpoint inside one (RUN_DIR/checkpoints/FILE).
+    let (dir, ckpt) = if args.target.is_dir() {
+        let dir = RunDir::new(&args.target);
+        let last = dir.last_checkpoint();
+        (dir, last)
+    } else {
+        let dir = args
+            .target
+            .parent()
+            .and_then(Path::parent)
+            .map(RunDir::new)
+            .filter(RunDir::looks_like_one)
+            .with_context(|| {
+                format!(
+                    "{} is neither a run directory nor a checkpoint inside one; give a config with `fuzzaug eval CONFIG --checkpoint {}`",
+                    args.target.display(),
+                    args.target.display()
+                )
+            })?;
+        (dir, args.target.clone())
+    };
+    if !dir.looks_like_one() {
+        anyhow::bail!(
+            "{} is not a run directory (`fuzzaug run` writes its config and checkpoints there)",
+            dir.path().display()
+        );
+    }
+    let exp = Experiment::load_run(dir.path(), set, cli_dirs)?;
+    let name = args
+        .threat
+        .as_ref()
+        .and_then(|t| t.file_stem())
+        .map_or_else(
+            || "default".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| dir.path().join("eval").join(name))
+        .join("eval.json");
+    Ok((exp, ckpt, out))
+}
+
+/// The session that evaluates: the run's data, normalisation and model, the threat's genes.
+fn session(exp: &Experiment, threat: &Threat) -> anyhow::Result<Session> {
+    let (dataset, dataset_info, normalization) = exp.dataset()?;
+    let genes = exp.genes(&threat.transforms, &threat.source)?;
+    // Scoring during evaluation never asks the run's strategy; any will do for the session.
+    let standard = ComponentConfig {
+        name: "standard".into(),
+        settings: toml::Table::new(),
+    };
+    let classes = dataset_info.classes.len();
+    let strategy = exp.strategy(&standard, &genes, dataset_info.train_len, classes)?;
+    let parts = Components {
+        dataset,
+        dataset_info,
+        normalization,
+        genes,
+        strategy,
+    };
+    Session::new(&exp.config, parts)
+}
+
+/// Evaluates; prints and writes JSON.
 pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
-    let mut session = Session::new(&exp.config, exp.components()?)?;
-    let (epoch, _) = run::checkpointer::restore(&mut session, &args.checkpoint)?;
+    interrupt::install();
+    let (exp, checkpoint, out) = resolve(args, cli_dirs)?;
+    let threat = match &args.threat {
+        Some(path) => Threat::load(path)?,
+        None => Threat::of_run(&exp)?,
+    };
+    let mut session = session(&exp, &threat)?;
+    let epoch = checkpointer::load_model(&mut session, &checkpoint)?;
     let acc = session.evaluate()?;
-    let robust = session.robust(exp.config.eval.robust_subset)?;
+    let options = eval::Options {
+        early_exit: !args.no_early_exit,
+    };
+    let report = eval::evaluate(&exp, &session, &threat, options, &interrupt::requested)?;
     let classes = &session.parts.dataset_info.classes;
     println!(
         "{} (epoch {epoch}) on {} test images of `{}`:",
-        args.checkpoint.display(),
+        checkpoint.display(),
         session.data.test.len(),
         exp.config.dataset.name
     );
@@ -22,21 +123,32 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         "  test accuracy {:.4}, test loss {:.4}",
         acc.accuracy, acc.loss
     );
-    println!(
-        "  robust accuracy {:.4} (grid of {} chromosomes on the first {} test images), mean grid accuracy {:.4}, random-perturbation accuracy {:.4}",
-        robust.robust_acc, robust.grid_size, robust.subset, robust.grid_acc, robust.random_acc
-    );
     for (name, a) in classes.iter().zip(&acc.per_class) {
+        let a = if a.is_nan() {
+            "no images".to_string()
+        } else {
+            format!("{a:.4}")
+        };
+        println!("  {:<20} {a}", name.as_str());
+    }
+    println!(
+        "  under attack, on the first {} test images (clean accuracy {:.4}):",
+        report.images, report.clean_acc
+    );
+    for p in &report.protocols {
+        let queries = p
+            .mean_queries_to_failure
+            .map(|q| format!(", {q:.1} queries to the first failure"))
+            .unwrap_or_default();
         println!(
-            "  {:<20} {}",
-            name.as_str(),
-            if a.is_nan() {
-                "no images".to_string()
-            } else {
-                format!("{a:.4}")
-            }
+            "  {:<24} robust accuracy {:.4}, attack success {:.4}{queries} ({} variants per image, {:.1} s)",
+            p.name, p.robust_acc, p.attack_success_rate, p.queries_per_image, p.seconds
         );
     }
+    println!(
+        "  {:<24} robust accuracy {:.4}",
+        "every protocol", report.strongest_acc
+    );
     let per_class: serde_json::Map<String, serde_json::Value> = classes
         .iter()
         .zip(&acc.per_class)
@@ -47,8 +159,9 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             )
         })
         .collect();
-    let report = json!({
-        "checkpoint": args.checkpoint.display().to_string(),
+    let first_grid = report.protocols.iter().find(|p| p.name.starts_with("grid"));
+    let doc = json!({
+        "checkpoint": checkpoint.display().to_string(),
         "epoch": epoch,
         "dataset": exp.config.dataset.name,
         "model": exp.config.model.arch,
@@ -56,20 +169,19 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         "test_acc": acc.accuracy,
         "test_loss": acc.loss,
         "per_class_acc": per_class,
-        "robust_acc": robust.robust_acc,
-        "robust_grid_size": robust.grid_size,
-        "robust_subset": robust.subset,
-        "robust_grid_acc": robust.grid_acc,
-        "random_perturbation_acc": robust.random_acc,
+        "robust_acc": first_grid.map(|p| p.robust_acc),
+        "robust_grid_size": first_grid.map(|p| p.queries_per_image),
+        "robust_subset": report.images,
+        "seed": exp.config.seed,
+        "threat": args.threat.as_ref().map(|t| t.display().to_string()),
+        "evaluation": report,
     });
-    let out = args.out.clone().unwrap_or_else(|| {
-        let mut p = args.checkpoint.clone().into_os_string();
-        p.push(".eval.json");
-        PathBuf::from(p)
-    });
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     crate::atomic::write(
         &out,
-        (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+        (serde_json::to_string_pretty(&doc)? + "\n").as_bytes(),
     )
     .with_context(|| format!("writing {}", out.display()))?;
     println!("written to {}", out.display());

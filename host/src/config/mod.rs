@@ -2,11 +2,13 @@
 //! points at the file, line and column of every problem.
 mod load;
 mod output;
+mod protocol;
 mod source;
 mod validate;
 
 pub use load::{edit, load, parse_override, toml_string};
 pub use output::check_output_dir;
+pub use protocol::{Points, Protocol, DEFAULT_POINTS};
 pub use source::{ConfigError, Source};
 pub use validate::{parse_device, validate, DeviceSpec};
 
@@ -314,6 +316,10 @@ pub struct EvalConfig {
     /// Test images used for the robust grid (the first N); all when absent.
     #[serde(default)]
     pub robust_subset: Option<u64>,
+    /// The protocols `fuzzaug eval` runs on this run's model by default (a 3-point grid when
+    /// none is given); a `--threat` file replaces them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protocols: Vec<Protocol>,
 }
 
 /// `[plugins]`.
@@ -355,6 +361,7 @@ impl Default for EvalConfig {
         Self {
             robust_every: default_robust_every(),
             robust_subset: None,
+            protocols: Vec::new(),
         }
     }
 }

@@ -34,6 +34,55 @@ pub fn save(session: &Session, path: &Path, epoch: u32, train_seconds: f64) -> a
     )
 }
 
+/// Loads only the model's variables of a checkpoint into `session`, for evaluation: the
+/// checkpoint must be of the same architecture, dataset and classes (the genes, strategy and
+/// seed it was trained with do not matter). Returns the epochs it had trained.
+pub fn load_model(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
+    let ckpt = checkpoint::load(path, session.device)?;
+    let now = meta(session, ckpt.meta.epoch, 0.0)?;
+    let m = &ckpt.meta;
+    let mut diffs = Vec::new();
+    if m.model != now.model {
+        diffs.push(format!(
+            "model: the checkpoint has {}, this config {}",
+            m.model, now.model
+        ));
+    }
+    if m.dataset != now.dataset || m.classes != now.classes {
+        diffs.push(format!(
+            "dataset: the checkpoint has {} ({} classes), this config {} ({} classes)",
+            m.dataset, m.classes, now.dataset, now.classes
+        ));
+    }
+    if !diffs.is_empty() {
+        bail!(
+            "{} holds another model than this config builds:\n  {}",
+            path.display(),
+            diffs.join("\n  ")
+        );
+    }
+    copy_model(session, &ckpt.tensors, path)?;
+    Ok(m.epoch)
+}
+
+/// Copies the checkpoint's `model/*` tensors into the session's variables.
+fn copy_model(
+    session: &mut Session,
+    tensors: &std::collections::HashMap<String, tch::Tensor>,
+    path: &Path,
+) -> anyhow::Result<()> {
+    let _guard = tch::no_grad_guard();
+    for (name, mut var) in session.vs.variables() {
+        let saved = tensors
+            .get(&format!("model/{name}"))
+            .with_context(|| format!("{}: no tensor for `{name}`", path.display()))?;
+        var.f_copy_(saved).with_context(|| {
+            format!("{}: tensor `{name}` does not fit the model", path.display())
+        })?;
+    }
+    Ok(())
+}
+
 /// Loads a checkpoint into `session` after checking it was written for the same run (every
 /// training-relevant key of the resolved config); returns the epochs it had completed and the
 /// seconds they took.
@@ -47,16 +96,7 @@ pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<(u32, f64)>
             diffs.join("\n  ")
         );
     }
-    let _guard = tch::no_grad_guard();
-    for (name, mut var) in session.vs.variables() {
-        let saved = ckpt
-            .tensors
-            .get(&format!("model/{name}"))
-            .with_context(|| format!("{}: no tensor for `{name}`", path.display()))?;
-        var.f_copy_(saved).with_context(|| {
-            format!("{}: tensor `{name}` does not fit the model", path.display())
-        })?;
-    }
+    copy_model(session, &ckpt.tensors, path)?;
     session
         .optimizer
         .load_state(&ckpt.tensors)

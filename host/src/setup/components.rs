@@ -2,10 +2,12 @@
 //! strategy; a plugin's refusal is reported at the key of the table it concerns.
 use super::{genes::gene_spec, Experiment};
 use crate::{
-    config::ConfigError,
+    config::{ComponentConfig, ConfigError, Source, TransformConfig},
     plugins::{DatasetHandle, RegistryError, StrategyHandle, TransformHandle},
 };
-use fuzzaug_sdk::{ComponentKind, DatasetInfo, GeneSpec, StrategySetup, TransformInfo};
+use fuzzaug_sdk::{
+    ComponentContext, ComponentKind, DatasetInfo, GeneSpec, StrategySetup, TransformInfo,
+};
 
 /// One gene: its transform and its space.
 pub struct Gene {
@@ -31,12 +33,17 @@ pub struct Components {
     pub strategy: StrategyHandle,
 }
 
-/// The config table of one component: `dataset`, `transforms.<i>` or `strategy`.
+/// Per-channel (mean, std) on the 0..1 scale.
+pub type Normalization = (Vec<f32>, Vec<f32>);
+
+/// The config table of one component: `dataset`, `transforms.<i>` or `strategy`; or an
+/// attacker, `protocols.<i>` of a threat file (`eval.protocols.<i>` in a config).
 #[derive(Debug, Clone, Copy)]
 enum Table {
     Dataset,
     Transform(usize),
     Strategy,
+    Attacker { index: usize, in_config: bool },
 }
 
 impl Table {
@@ -44,7 +51,7 @@ impl Table {
         match self {
             Self::Dataset => ComponentKind::Dataset,
             Self::Transform(_) => ComponentKind::Transform,
-            Self::Strategy => ComponentKind::Strategy,
+            Self::Strategy | Self::Attacker { .. } => ComponentKind::Strategy,
         }
     }
 
@@ -52,7 +59,26 @@ impl Table {
     fn key(self) -> String {
         match self {
             Self::Transform(i) => format!("transforms.{i}"),
+            Self::Attacker { index, in_config } => {
+                format!("{}protocols.{index}", if in_config { "eval." } else { "" })
+            }
             other => other.kind().as_str().to_string(),
+        }
+    }
+
+    /// The key of the component's name.
+    fn name_key(self) -> String {
+        match self {
+            Self::Attacker { .. } => format!("{}.strategy", self.key()),
+            other => format!("{}.name", other.key()),
+        }
+    }
+
+    /// The key of one of the component's settings.
+    fn setting_key(self, setting: &str) -> String {
+        match self {
+            Self::Attacker { .. } => format!("{}.settings.{setting}", self.key()),
+            other => format!("{}.{setting}", other.key()),
         }
     }
 }
@@ -61,66 +87,46 @@ impl Experiment {
     /// A registry error about the component whose table is at `table` (e.g. `transforms.2`),
     /// pointed at the key it concerns.
     fn located(&self, table: Table, e: RegistryError) -> anyhow::Error {
-        let (kind, table) = (table.kind(), table.key());
-        let err: ConfigError = match &e {
-            RegistryError::Unknown { .. } => self
-                .source
-                .error_at(&format!("{table}.name"), e.to_string()),
-            RegistryError::Construct(call) if !call.error.key.is_empty() => self.source.error_at(
-                &format!("{table}.{}", call.error.key),
-                format!(
-                    "{} `{}`: {}",
-                    kind, call.origin.component, call.error.message
-                ),
-            ),
-            RegistryError::Construct(call) if !call.error.panicked => self.source.error_at(
-                &table,
-                format!(
-                    "{} `{}`: {}",
-                    kind, call.origin.component, call.error.message
-                ),
-            ),
-            _ => return e.into(),
-        };
-        err.into()
+        located_in(&self.source, table, e)
     }
+}
 
+/// A registry error about the component at `table` of the file `source` holds, pointed at the
+/// key it concerns.
+fn located_in(source: &Source, table: Table, e: RegistryError) -> anyhow::Error {
+    let kind = table.kind();
+    let err: ConfigError = match &e {
+        RegistryError::Unknown { .. } => source.error_at(&table.name_key(), e.to_string()),
+        RegistryError::Construct(call) if !call.error.key.is_empty() => source.error_at(
+            &table.setting_key(&call.error.key),
+            format!(
+                "{} `{}`: {}",
+                kind, call.origin.component, call.error.message
+            ),
+        ),
+        RegistryError::Construct(call) if !call.error.panicked => source.error_at(
+            &table.key(),
+            format!(
+                "{} `{}`: {}",
+                kind, call.origin.component, call.error.message
+            ),
+        ),
+        _ => return e.into(),
+    };
+    err.into()
+}
+
+impl Experiment {
     /// Builds the dataset, the genes and the strategy.
     pub fn components(&self) -> anyhow::Result<Components> {
-        let ctx = self.context();
-        let c = &self.config;
-        let dataset = self
-            .registry
-            .dataset(&c.dataset.name, &c.dataset.settings, &ctx)
-            .map_err(|e| self.located(Table::Dataset, e))?;
-        let dataset_info = dataset.info()?;
-        let normalization = self.normalization(&dataset_info)?;
-        let mut genes = Vec::with_capacity(c.transforms.len());
-        for (i, t) in c.transforms.iter().enumerate() {
-            let table = Table::Transform(i);
-            let transform = self
-                .registry
-                .transform(&t.name, &t.settings, &ctx)
-                .map_err(|e| self.located(table, e))?;
-            let info = transform.info()?;
-            let spec = gene_spec(&info, t).map_err(|(key, msg)| {
-                self.source.error_at(&format!("{}.{key}", table.key()), msg)
-            })?;
-            genes.push(Gene {
-                transform,
-                info,
-                spec,
-            });
-        }
-        let setup = StrategySetup {
-            genes: genes.iter().map(|g| g.spec.clone()).collect(),
-            num_samples: dataset_info.train_len,
-            num_classes: dataset_info.classes.len() as u32,
-        };
-        let strategy = self
-            .registry
-            .strategy(&c.strategy.name, &c.strategy.settings, &ctx, &setup)
-            .map_err(|e| self.located(Table::Strategy, e))?;
+        let (dataset, dataset_info, normalization) = self.dataset()?;
+        let genes = self.genes(&self.config.transforms, &self.source)?;
+        let strategy = self.strategy(
+            &self.config.strategy,
+            &genes,
+            dataset_info.train_len,
+            dataset_info.classes.len(),
+        )?;
         Ok(Components {
             dataset,
             dataset_info,
@@ -128,5 +134,92 @@ impl Experiment {
             genes,
             strategy,
         })
+    }
+
+    /// The dataset, what it says about itself and the normalisation the run uses.
+    pub fn dataset(&self) -> anyhow::Result<(DatasetHandle, DatasetInfo, Normalization)> {
+        let c = &self.config;
+        let dataset = self
+            .registry
+            .dataset(&c.dataset.name, &c.dataset.settings, &self.context())
+            .map_err(|e| self.located(Table::Dataset, e))?;
+        let info = dataset.info()?;
+        let normalization = self.normalization(&info)?;
+        Ok((dataset, info, normalization))
+    }
+
+    /// One gene per entry of `transforms`, the `[[transforms]]` list of the file `source`
+    /// holds (the config, or a threat model), errors pointed into that file.
+    pub fn genes(
+        &self,
+        transforms: &[TransformConfig],
+        source: &Source,
+    ) -> anyhow::Result<Vec<Gene>> {
+        let ctx = self.context();
+        let mut genes = Vec::with_capacity(transforms.len());
+        for (i, t) in transforms.iter().enumerate() {
+            let table = Table::Transform(i);
+            let transform = self
+                .registry
+                .transform(&t.name, &t.settings, &ctx)
+                .map_err(|e| located_in(source, table, e))?;
+            let info = transform.info()?;
+            let spec = gene_spec(&info, t)
+                .map_err(|(key, msg)| source.error_at(&format!("{}.{key}", table.key()), msg))?;
+            genes.push(Gene {
+                transform,
+                info,
+                spec,
+            });
+        }
+        Ok(genes)
+    }
+
+    /// The strategy `table` names, over `genes`, for `num_samples` samples of `classes`
+    /// classes.
+    pub fn strategy(
+        &self,
+        table: &ComponentConfig,
+        genes: &[Gene],
+        num_samples: u64,
+        classes: usize,
+    ) -> anyhow::Result<StrategyHandle> {
+        let setup = StrategySetup {
+            genes: genes.iter().map(|g| g.spec.clone()).collect(),
+            num_samples,
+            num_classes: classes as u32,
+        };
+        self.registry
+            .strategy(&table.name, &table.settings, &self.context(), &setup)
+            .map_err(|e| self.located(Table::Strategy, e))
+    }
+
+    /// Strategy `name` as the attacker of protocol `index` of the file `source` holds (a
+    /// threat file, or the config when `in_config`), seeded by `seed`, over `genes`, for
+    /// `num_samples` test images of `classes` classes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn attacker(
+        &self,
+        name: &str,
+        settings: &toml::Table,
+        genes: &[Gene],
+        num_samples: u64,
+        classes: usize,
+        seed: u64,
+        source: &Source,
+        (index, in_config): (usize, bool),
+    ) -> anyhow::Result<StrategyHandle> {
+        let setup = StrategySetup {
+            genes: genes.iter().map(|g| g.spec.clone()).collect(),
+            num_samples,
+            num_classes: classes as u32,
+        };
+        let ctx = ComponentContext {
+            seed,
+            ..self.context()
+        };
+        self.registry
+            .strategy(name, settings, &ctx, &setup)
+            .map_err(|e| located_in(source, Table::Attacker { index, in_config }, e))
     }
 }

@@ -132,7 +132,7 @@ impl Experiment {
         Ok(())
     }
 
-    fn context(&self) -> ComponentContext {
+    pub(crate) fn context(&self) -> ComponentContext {
         ComponentContext {
             seed: self.config.seed,
             config_dir: self.base_dir.display().to_string().into(),

@@ -1,0 +1,107 @@
+//! `fuzzaug eval` on a run directory: the run's own threat model by default, a `--threat`
+//! file's genes and protocols otherwise, and every bad threat model refused at its line and
+//! column before any work. (The protocols' ordering on trained models is in `robustness.rs`.)
+use fuzzaug_tests::{fuzzaug_in, shapes_run, Scratch};
+
+fn trained() -> Scratch {
+    let dir = Scratch::new();
+    dir.write(
+        "c.toml",
+        &shapes_run(1, 64, "range = [-20, 20]\nstep = 10\n"),
+    );
+    fuzzaug_in(&["run", "c.toml", "--quiet"], Some(dir.path())).ok();
+    dir
+}
+
+fn eval(dir: &Scratch, threat: &str) -> fuzzaug_tests::Run {
+    dir.write("t.toml", threat);
+    fuzzaug_in(&["eval", "runs/t", "--threat", "t.toml"], Some(dir.path()))
+}
+
+const GENE: &str = "[[transforms]]\nname = \"rotation\"\nrange = [-20, 20]\n";
+
+#[test]
+fn the_runs_own_threat_model_and_a_checkpoint_path_both_work() {
+    let dir = trained();
+    let out = fuzzaug_in(&["eval", "runs/t"], Some(dir.path()));
+    let text = out.ok();
+    assert!(text.contains("  grid-3 "), "{text}");
+    assert!(dir.path().join("runs/t/eval/default/eval.json").is_file());
+    let out = fuzzaug_in(
+        &["eval", "runs/t/checkpoints/last", "--out", "elsewhere"],
+        Some(dir.path()),
+    );
+    assert!(out.ok().contains("(epoch 1)"), "{}", out.stdout);
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("elsewhere/eval.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["evaluation"]["protocols"][0]["queries_per_image"], 3);
+    // Genes the model never trained on.
+    let out = eval(
+        &dir,
+        "[[transforms]]\nname = \"brightness\"\n[[transforms]]\nname = \"zoom\"\n[[protocols]]\nkind = \"worst-of-k\"\nk = 5\n",
+    );
+    assert!(out.ok().contains("worst-of-5"), "{}", out.stdout);
+    let err = fuzzaug_in(&["eval", "c.toml"], Some(dir.path()))
+        .fails()
+        .to_string();
+    assert!(
+        err.contains("c.toml is neither a run directory nor a checkpoint inside one; give a config with `fuzzaug eval CONFIG --checkpoint c.toml`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_threat_models_are_refused_at_their_key() {
+    let dir = trained();
+    for (protocols, expected) in [
+        (
+            "[[protocols]]\nkind = \"lattice\"\n",
+            "t.toml:6:8: unknown variant `lattice`, expected one of `grid`, `worst-of-k`, `search`",
+        ),
+        (
+            "[[protocols]]\nkind = \"search\"\nstrategy = \"sensei\"\nbudget = 0\n",
+            "t.toml:8:10: `budget` must be at least 1 query per image",
+        ),
+        (
+            "[[protocols]]\nkind = \"search\"\nstrategy = \"senssei\"\nbudget = 10\n",
+            "t.toml:7:12: unknown strategy `senssei`",
+        ),
+        (
+            "[[protocols]]\nkind = \"grid\"\npoints = 1\n",
+            "t.toml:7:10: gene `rotation`: `points` must be at least 2, got 1",
+        ),
+        (
+            "[[protocols]]\nkind = \"grid\"\npoints = 4\n",
+            "t.toml:7:10: gene `rotation`: 4 points over [-20, 20] would miss the identity 0; use an odd number",
+        ),
+        (
+            "[[protocols]]\nkind = \"worst-of-k\"\nk = 0\n",
+            "t.toml:7:5: `k` must be at least 1",
+        ),
+    ] {
+        let err = eval(&dir, &format!("{GENE}\n{protocols}")).fails().to_string();
+        assert!(err.contains(expected), "{protocols}\n{err}");
+    }
+    let err = eval(
+        &dir,
+        "[[transforms]]\nname = \"rotation\"\nrange = [-400, 20]\n",
+    )
+    .fails()
+    .to_string();
+    assert!(
+        err.contains("t.toml:3:9: range [-400, 20] of `rotation` is outside its limits"),
+        "{err}"
+    );
+    let err = fuzzaug_in(
+        &["eval", "runs/t", "--threat", "none.toml"],
+        Some(dir.path()),
+    )
+    .fails()
+    .to_string();
+    assert!(
+        err.contains("cannot read the threat model none.toml"),
+        "{err}"
+    );
+}
