@@ -109,6 +109,14 @@ pub struct EvalArgs {
     /// Query every variant of every image (slower; adds the mean per-image accuracy).
     #[arg(long)]
     pub no_early_exit: bool,
+    /// Write the N most confidently misclassified variants (`failures.png`,
+    /// `failures.jsonl`) beside `eval.json`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub failures: usize,
+    /// Rebuild failure N (1-based) of the `failures.jsonl` beside `eval.json`, classify it
+    /// again and say whether the model still gets it wrong, instead of evaluating.
+    #[arg(long, value_name = "N")]
+    pub replay: Option<usize>,
     /// `--set` overrides of the run's config.
     #[command(flatten)]
     pub overrides: Overrides,

@@ -105,3 +105,79 @@ fn bad_threat_models_are_refused_at_their_key() {
         "{err}"
     );
 }
+
+/// `--failures N` writes the N most confident failures, one per image, as a picture and as
+/// JSONL; `--replay` rebuilds one from its line and the model gets it wrong again.
+#[test]
+fn failures_are_written_and_each_one_replays() {
+    let dir = trained();
+    dir.write(
+        "t.toml",
+        "[[transforms]]\nname = \"rotation\"\nrange = [-40, 40]\n[[transforms]]\nname = \"brightness\"\n[[protocols]]\nkind = \"grid\"\npoints = 9\n",
+    );
+    let args = ["eval", "runs/t", "--threat", "t.toml", "--failures", "5"];
+    let out = fuzzaug_in(&args, Some(dir.path()));
+    assert!(
+        out.ok()
+            .contains("5 failures in runs/t/eval/t/failures.png"),
+        "{}",
+        out.stdout
+    );
+    let jsonl = std::fs::read_to_string(dir.path().join("runs/t/eval/t/failures.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 5);
+    let confidence: Vec<f64> = records
+        .iter()
+        .map(|r| r["confidence"].as_f64().unwrap())
+        .collect();
+    assert!(
+        confidence.windows(2).all(|w| w[0] >= w[1]),
+        "{confidence:?}"
+    );
+    let mut images: Vec<u64> = records
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    images.dedup();
+    assert_eq!(images.len(), 5, "one failure per image");
+    for r in &records {
+        assert_ne!(r["label"], r["predicted"], "{r}");
+    }
+    assert!(dir.path().join("runs/t/eval/t/failures.png").is_file());
+    for line in ["1", "5"] {
+        let out = fuzzaug_in(
+            &["eval", "runs/t", "--threat", "t.toml", "--replay", line],
+            Some(dir.path()),
+        );
+        assert!(out.ok().contains(": reproduced"), "{}", out.stdout);
+    }
+    // A record that no longer matches what the model says is reported, not passed.
+    let path = dir.path().join("runs/t/eval/t/failures.jsonl");
+    let mut edited = records[0].clone();
+    edited["predicted"] = serde_json::json!((edited["predicted"].as_u64().unwrap() + 1) % 10);
+    let rest: Vec<String> = jsonl.lines().skip(1).map(str::to_string).collect();
+    std::fs::write(&path, format!("{edited}\n{}\n", rest.join("\n"))).unwrap();
+    let err = fuzzaug_in(
+        &["eval", "runs/t", "--threat", "t.toml", "--replay", "1"],
+        Some(dir.path()),
+    )
+    .fails()
+    .to_string();
+    assert!(
+        err.contains(": NOT reproduced (another model, or the record was edited)"),
+        "{err}"
+    );
+    let err = fuzzaug_in(
+        &["eval", "runs/t", "--threat", "t.toml", "--replay", "6"],
+        Some(dir.path()),
+    )
+    .fails()
+    .to_string();
+    assert!(
+        err.contains("runs/t/eval/t/failures.jsonl has 5 failures; there is no failure 6"),
+        "{err}"
+    );
+}

@@ -107,9 +107,13 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     };
     let mut session = session(&exp, &threat)?;
     let epoch = checkpointer::load_model(&mut session, &checkpoint)?;
+    if let Some(line) = args.replay {
+        return replay(&session, &out, line);
+    }
     let acc = session.evaluate()?;
     let options = eval::Options {
         early_exit: !args.no_early_exit,
+        failures: args.failures,
     };
     let report = eval::evaluate(&exp, &session, &threat, options, &interrupt::requested)?;
     let classes = &session.parts.dataset_info.classes;
@@ -184,6 +188,46 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         (serde_json::to_string_pretty(&doc)? + "\n").as_bytes(),
     )
     .with_context(|| format!("writing {}", out.display()))?;
+    if args.failures > 0 {
+        let dir = out.parent().unwrap_or(Path::new("."));
+        eval::gallery::write(&session, &report.failures, dir)?;
+        println!(
+            "{} failures in {} and {}",
+            report.failures.len(),
+            dir.join(eval::gallery::PNG).display(),
+            dir.join(eval::gallery::JSONL).display()
+        );
+    }
     println!("written to {}", out.display());
+    Ok(0)
+}
+
+/// `--replay N`: failure N rebuilt and classified again.
+fn replay(session: &Session, out: &Path, line: usize) -> anyhow::Result<u8> {
+    let dir = out.parent().unwrap_or(Path::new("."));
+    let (f, predicted, confidence) = eval::gallery::replay(session, dir, line)?;
+    let class = |c: u32| {
+        session
+            .parts
+            .dataset_info
+            .classes
+            .get(c as usize)
+            .map_or_else(String::new, |n| n.to_string())
+    };
+    let genes: Vec<String> = f.genes.iter().map(|(g, v)| format!("{g} = {v}")).collect();
+    let what = format!(
+        "failure {line}: test image {} ({}) under {} ({}): recorded {} ({:.4}), now {} ({confidence:.4})",
+        f.index,
+        f.true_class,
+        genes.join(", "),
+        f.protocol,
+        f.predicted_class,
+        f.confidence,
+        class(predicted)
+    );
+    if predicted != f.predicted {
+        anyhow::bail!("{what}: NOT reproduced (another model, or the record was edited)");
+    }
+    println!("{what}: reproduced");
     Ok(0)
 }

@@ -5,7 +5,7 @@
 use crate::{
     augment::Engine,
     cli::PreviewArgs,
-    report::preview::{render, Picture, Strip},
+    report::preview::{pictures, render, Picture, Strip},
     run,
     rundir::checkpoint,
     setup::{Components, Experiment},
@@ -13,7 +13,7 @@ use crate::{
 use anyhow::Context;
 use fuzzaug_sdk::Split;
 use std::path::PathBuf;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 /// Sample images in the picture.
 const SAMPLES: u64 = 4;
@@ -195,32 +195,6 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
 }
 
 /// A float image batch (0..255) as u8 pictures.
-fn pictures(batch: &Tensor) -> anyhow::Result<Vec<Picture>> {
-    let out = batch
-        .f_round()?
-        .f_clamp(0.0, 255.0)?
-        .f_to_kind(Kind::Uint8)?
-        .f_to_device(Device::Cpu)?;
-    let size = out.size();
-    let (c, h, w) = match size.as_slice() {
-        [_, c, h, w] => (*c as usize, *h as usize, *w as usize),
-        other => anyhow::bail!("bug: an image batch of shape {other:?}"),
-    };
-    (0..size[0])
-        .map(|i| {
-            let one = out.f_get(i)?.f_contiguous()?;
-            let mut pixels = vec![0u8; one.numel()];
-            let len = pixels.len();
-            one.f_copy_data_u8(&mut pixels, len)?;
-            Ok(Picture {
-                channels: c,
-                height: h,
-                width: w,
-                pixels,
-            })
-        })
-        .collect()
-}
 
 /// The tensor-kind seeds of preview image i (the i-th of its split) under chromosome i.
 fn preview_seeds(exp: &Experiment, chromosomes: &[f64], genes: usize) -> Vec<u64> {

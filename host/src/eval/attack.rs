@@ -5,17 +5,52 @@ use crate::train::{Session, Stopped};
 use anyhow::bail;
 use tch::{Kind, Tensor};
 
+/// An image's first misclassified variant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Its chromosome.
+    pub chromosome: Vec<f64>,
+    /// The model's probability for the (wrong) class it predicted.
+    pub confidence: f32,
+    /// Its cross-entropy against the true class.
+    pub loss: f32,
+    /// The seed context its tensor-kind genes were drawn in.
+    pub context: u64,
+}
+
 /// What the attack found for one test image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageResult {
     /// Queries up to and including its first misclassified variant; `None` when none was.
     pub broken_at: Option<u32>,
+    /// That variant.
+    pub failure: Option<Failure>,
     /// The class predicted for that variant, or for its last query when none broke it.
     pub predicted: u32,
     /// Variants queried.
     pub queries: u32,
     /// Variants classified correctly (all of them only without early exit).
     pub correct: u32,
+}
+
+/// One pass's answers per candidate.
+pub struct Pass {
+    /// Classified correctly.
+    pub correct: Vec<bool>,
+    /// The predicted class.
+    pub predicted: Vec<u32>,
+    /// The probability of the predicted class.
+    pub confidence: Vec<f32>,
+    /// Cross-entropy against the true class.
+    pub loss: Vec<f32>,
+    /// The logits (for a strategy's fitness).
+    pub logits: Tensor,
+}
+
+fn floats(t: &Tensor) -> anyhow::Result<Vec<f32>> {
+    Ok(Vec::<f32>::try_from(
+        t.f_to_kind(Kind::Float)?.f_to_device(tch::Device::Cpu)?,
+    )?)
 }
 
 /// Predictions and correctness of test images `owners[i]` under `chromosomes[i]` (flat), in
@@ -25,18 +60,64 @@ pub fn classify(
     owners: &[i64],
     chromosomes: &[f64],
     context: u64,
-) -> anyhow::Result<(Vec<bool>, Vec<u32>, Tensor)> {
+) -> anyhow::Result<Pass> {
     let _guard = tch::no_grad_guard();
     let (x, labels) = session.variants(&session.data.test, owners, &[], chromosomes, context)?;
     let logits = session.model.forward_t(&x, false).f_to_kind(Kind::Float)?;
     let predicted = logits.f_argmax(-1, false)?;
     let correct = predicted.f_eq_tensor(&labels)?;
-    let correct = Vec::<bool>::try_from(correct.f_to_device(tch::Device::Cpu)?)?;
-    let predicted = Vec::<i64>::try_from(predicted.f_to_device(tch::Device::Cpu)?)?
-        .into_iter()
-        .map(|p| p as u32)
-        .collect();
-    Ok((correct, predicted, logits))
+    let confidence = logits.f_softmax(-1, Kind::Float)?.f_max_dim(-1, false)?.0;
+    let loss =
+        logits.f_cross_entropy_loss::<Tensor>(&labels, None, tch::Reduction::None, -100, 0.0)?;
+    Ok(Pass {
+        correct: Vec::<bool>::try_from(correct.f_to_device(tch::Device::Cpu)?)?,
+        predicted: Vec::<i64>::try_from(predicted.f_to_device(tch::Device::Cpu)?)?
+            .into_iter()
+            .map(|p| p as u32)
+            .collect(),
+        confidence: floats(&confidence)?,
+        loss: floats(&loss)?,
+        logits,
+    })
+}
+
+/// Records candidate `k` of `pass` (chromosome `chromosome`, drawn in seed context `context`)
+/// as image result `r`'s next query: its first misclassified one becomes its failure.
+pub fn record(r: &mut ImageResult, pass: &Pass, k: usize, chromosome: &[f64], context: u64) {
+    r.queries += 1;
+    r.correct += u32::from(pass.correct[k]);
+    if r.broken_at.is_some() {
+        return;
+    }
+    r.predicted = pass.predicted[k];
+    if !pass.correct[k] {
+        r.broken_at = Some(r.queries);
+        r.failure = Some(Failure {
+            chromosome: chromosome.to_vec(),
+            confidence: pass.confidence[k],
+            loss: pass.loss[k],
+            context,
+        });
+    }
+}
+
+impl ImageResult {
+    /// Nothing queried yet.
+    pub fn new() -> Self {
+        Self {
+            broken_at: None,
+            failure: None,
+            predicted: 0,
+            queries: 0,
+            correct: 0,
+        }
+    }
+}
+
+impl Default for ImageResult {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Runs `per_image(i)` (its chromosomes, flat, `genes` values each) on test images `0..n`.
@@ -57,15 +138,7 @@ pub fn fixed_set(
     for start in (0..n).step_by(pass) {
         let images: Vec<usize> = (start..(start + pass).min(n)).collect();
         let sets: Vec<Vec<f64>> = images.iter().map(|&i| per_image(i)).collect();
-        let mut results: Vec<ImageResult> = images
-            .iter()
-            .map(|_| ImageResult {
-                broken_at: None,
-                predicted: 0,
-                queries: 0,
-                correct: 0,
-            })
-            .collect();
+        let mut results: Vec<ImageResult> = images.iter().map(|_| ImageResult::new()).collect();
         let count = |s: &Vec<f64>| (s.len() / genes) as u32;
         loop {
             if stop() {
@@ -94,20 +167,13 @@ pub fn fixed_set(
                     whose.push(j);
                 }
             }
-            let (correct, predicted, _) = classify(session, &owners, &chromosomes, context)?;
-            for ((&j, ok), p) in whose.iter().zip(correct).zip(predicted) {
-                let r = &mut results[j];
-                if early_exit && r.broken_at.is_some() {
+            let pass = classify(session, &owners, &chromosomes, context)?;
+            for (k, &j) in whose.iter().enumerate() {
+                if early_exit && results[j].broken_at.is_some() {
                     continue;
                 }
-                r.queries += 1;
-                r.correct += u32::from(ok);
-                if r.broken_at.is_none() {
-                    r.predicted = p;
-                    if !ok {
-                        r.broken_at = Some(r.queries);
-                    }
-                }
+                let chromosome = &chromosomes[k * genes..(k + 1) * genes];
+                record(&mut results[j], &pass, k, chromosome, context);
             }
         }
         out.extend(results);

@@ -6,11 +6,12 @@
 //! is out at its first misclassified variant (early exit), which gives the same robust
 //! accuracy with far fewer forward passes.
 mod attack;
+pub mod gallery;
 mod grid;
 mod search;
 pub mod threat;
 
-pub use attack::ImageResult;
+pub use attack::{classify, Failure, ImageResult};
 pub use threat::Threat;
 
 use crate::{config::Protocol, setup::Experiment, train::Session};
@@ -26,6 +27,36 @@ const CONTEXT: u64 = crate::augment::seeds::EVALUATION - 1_000_000;
 pub struct Options {
     /// Stop querying an image at its first misclassified variant.
     pub early_exit: bool,
+    /// Keep the this many most confidently misclassified variants.
+    pub failures: usize,
+}
+
+/// One misclassified variant, enough to rebuild it exactly: the test image, the chromosome,
+/// the seed context of its tensor-kind genes.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct FailureRecord {
+    /// Test image index.
+    pub index: usize,
+    /// The protocol that found it.
+    pub protocol: String,
+    /// Gene name → value.
+    pub genes: BTreeMap<String, f64>,
+    /// The values in chromosome order.
+    pub chromosome: Vec<f64>,
+    /// True class (index and name).
+    pub label: u32,
+    /// Its name.
+    pub true_class: String,
+    /// Predicted class (index and name).
+    pub predicted: u32,
+    /// Its name.
+    pub predicted_class: String,
+    /// The model's probability for the predicted class.
+    pub confidence: f32,
+    /// Cross-entropy against the true class.
+    pub loss: f32,
+    /// Seed context of the variant's tensor-kind genes.
+    pub context: u64,
 }
 
 /// One protocol's figures.
@@ -71,6 +102,9 @@ pub struct Report {
     pub protocols: Vec<ProtocolReport>,
     /// Images that survive every protocol.
     pub strongest_acc: f64,
+    /// The most confidently misclassified variants over every protocol, most confident first.
+    #[serde(skip)]
+    pub failures: Vec<FailureRecord>,
     /// The fuzzaug version.
     pub fuzzaug: String,
 }
@@ -104,6 +138,7 @@ pub fn evaluate(
         .collect();
     let mut reports = Vec::new();
     let mut survivors = clean_ok.clone();
+    let mut failures = Vec::new();
     for (i, protocol) in threat.protocols.iter().enumerate() {
         let started = Instant::now();
         let (results, per_image) = run_one(exp, session, threat, i, protocol, n, options, stop)
@@ -111,6 +146,32 @@ pub fn evaluate(
         for (s, r) in survivors.iter_mut().zip(&results) {
             *s &= r.broken_at.is_none();
         }
+        let label = protocol.label(&names);
+        failures.extend(results.iter().enumerate().filter_map(|(index, r)| {
+            let f = r.failure.as_ref()?;
+            let class = |c: u32| {
+                classes
+                    .get(c as usize)
+                    .map_or_else(String::new, |n| n.to_string())
+            };
+            Some(FailureRecord {
+                index,
+                protocol: label.clone(),
+                genes: names
+                    .iter()
+                    .map(|n| n.to_string())
+                    .zip(f.chromosome.iter().copied())
+                    .collect(),
+                chromosome: f.chromosome.clone(),
+                label: labels[index],
+                true_class: class(labels[index]),
+                predicted: r.predicted,
+                predicted_class: class(r.predicted),
+                confidence: f.confidence,
+                loss: f.loss,
+                context: f.context,
+            })
+        }));
         reports.push(report(
             protocol.label(&names),
             protocol,
@@ -124,6 +185,11 @@ pub fn evaluate(
         ));
     }
     let share = |v: &[bool]| v.iter().filter(|&&b| b).count() as f64 / n.max(1) as f64;
+    // The most confident first, one per image (its most confident failure).
+    failures.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut seen = std::collections::HashSet::new();
+    failures.retain(|f| seen.insert(f.index));
+    failures.truncate(options.failures);
     Ok(Report {
         images: n,
         clean_acc: share(&clean_ok),
@@ -131,6 +197,7 @@ pub fn evaluate(
         genes: threat.transforms.clone(),
         protocols: reports,
         strongest_acc: share(&survivors),
+        failures,
         fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
     })
 }

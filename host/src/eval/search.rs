@@ -2,7 +2,7 @@
 //! over test images with the model frozen. Each round the strategy proposes candidates for the
 //! images still standing; an image is broken at its first misclassified candidate, and out once
 //! it has used its budget of queries.
-use super::attack::{classify, ImageResult};
+use super::attack::{classify, record, ImageResult};
 use crate::{
     plugins::StrategyHandle,
     train::{fitness, Session, Stopped},
@@ -22,14 +22,7 @@ pub fn search(
     let genes = session.parts.genes.len();
     let kind = strategy.fitness()?;
     let labels: Vec<u32> = super::labels(session, n)?;
-    let mut results: Vec<ImageResult> = (0..n)
-        .map(|_| ImageResult {
-            broken_at: None,
-            predicted: 0,
-            queries: 0,
-            correct: 0,
-        })
-        .collect();
+    let mut results: Vec<ImageResult> = (0..n).map(|_| ImageResult::new()).collect();
     strategy.begin_epoch(0)?;
     for round in 0u32.. {
         if stop() {
@@ -64,12 +57,8 @@ pub fn search(
             .zip(&proposal.counts)
             .flat_map(|(&s, &c)| std::iter::repeat_n(s as i64, c as usize))
             .collect();
-        let (correct, predicted, logits) = classify(
-            session,
-            &owners,
-            &proposal.genes,
-            context + u64::from(round),
-        )?;
+        let round_context = context + u64::from(round);
+        let pass = classify(session, &owners, &proposal.genes, round_context)?;
         let label_t = tch::Tensor::f_from_slice(
             &owners
                 .iter()
@@ -78,7 +67,7 @@ pub fn search(
         )?
         .f_to_device(session.device)?;
         let fit = Vec::<f32>::try_from(
-            fitness::per_sample(kind, &logits, &label_t)?.f_to_device(tch::Device::Cpu)?,
+            fitness::per_sample(kind, &pass.logits, &label_t)?.f_to_device(tch::Device::Cpu)?,
         )?;
         let mut at = 0;
         for (&s, &c) in samples.iter().zip(&proposal.counts) {
@@ -87,20 +76,16 @@ pub fn search(
                 if r.queries >= budget || r.broken_at.is_some() {
                     break;
                 }
-                r.queries += 1;
-                r.correct += u32::from(correct[k]);
-                r.predicted = predicted[k];
-                if !correct[k] {
-                    r.broken_at = Some(r.queries);
-                }
+                let chromosome = &proposal.genes[k * genes..(k + 1) * genes];
+                record(r, &pass, k, chromosome, round_context);
             }
             at += c as usize;
         }
         let sample_labels: Vec<u32> = samples.iter().map(|&s| labels[s as usize]).collect();
         strategy.select(&fuzzaug_sdk::Scores {
             fitness: &fit,
-            correct: &correct,
-            predicted: &predicted,
+            correct: &pass.correct,
+            predicted: &pass.predicted,
             labels: &sample_labels,
         })?;
     }

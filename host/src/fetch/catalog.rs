@@ -57,6 +57,19 @@ pub const CATALOG: &[Entry] = &[
         unpack: Unpack::TarGz("cifar-100-binary"),
     },
     Entry {
+        name: "cifar10c",
+        // Zenodo record 2535967 (Hendrycks & Dietterich); Zenodo lists the MD5
+        // 56bf5dcef84df0e2308c6dcbcbbd8499, the SHA-256 is TensorFlow Datasets' pin.
+        base_url: "https://zenodo.org/record/2535967/files/",
+        files: &[Remote {
+            file: "CIFAR-10-C.tar",
+            size: 2_918_471_680,
+            sha256: "c72763e101c723b7c507b96205f7e938912a5d587376173b825850cf3cb876a7",
+        }],
+        // An uncompressed tar, which the `cifar10c` plugin reads in place.
+        unpack: Unpack::Keep,
+    },
+    Entry {
         name: "mnist",
         base_url: "https://storage.googleapis.com/cvdf-datasets/mnist/",
         files: &[
@@ -147,7 +160,8 @@ mod tests {
 
     #[test]
     fn unknown_name_suggests() {
-        assert_eq!(find("cifar-10").unwrap_err(), "fuzzaug fetch knows no dataset `cifar-10`; did you mean `cifar10`? known: cifar10, cifar100, mnist, fashion-mnist");
+        assert_eq!(find("cifar-10").unwrap_err(), "fuzzaug fetch knows no dataset `cifar-10`; did you mean `cifar10`? known: cifar10, cifar100, cifar10c, mnist, fashion-mnist");
         assert_eq!(find("mnist").unwrap().files.len(), 4);
+        assert_eq!(find("cifar10c").unwrap().files[0].file, "CIFAR-10-C.tar");
     }
 }

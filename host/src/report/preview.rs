@@ -38,6 +38,8 @@ pub struct Strip {
 }
 
 const LABEL_W: i32 = 130;
+/// Width of a caption character at the captions' font size, roughly.
+const CHAR_W: i32 = 7;
 const HEADER_H: i32 = 56;
 const LINE_H: i32 = 16;
 
@@ -54,6 +56,13 @@ pub fn render(
         .and_then(|r| r.1.first())
         .context("nothing to preview")?;
     let scale = (96 / first.width.max(first.height)).max(1) as i32;
+    let longest = rows
+        .iter()
+        .flat_map(|r| r.0.lines())
+        .map(|l| l.chars().count() as i32)
+        .max()
+        .unwrap_or(0);
+    let label_w = LABEL_W.max(CHAR_W * longest + 12);
     let (tw, th) = (first.width as i32 * scale, first.height as i32 * scale);
     let cell_w = tw.max(100) + 8;
     let cell_h = th + 8;
@@ -67,7 +76,7 @@ pub fn render(
     let strip_h = strip.map_or(0, |_| 12 + LINE_H * strip_lines + cell_h);
     let strip_cols = strip.map_or(0, |s| s.cells.len());
     let size = (
-        (LABEL_W + cell_w * columns.len().max(strip_cols) as i32) as u32,
+        (label_w + cell_w * columns.len().max(strip_cols) as i32) as u32,
         (HEADER_H + cell_h * rows.len() as i32 + 4 + strip_h) as u32,
     );
     super::plot::register_font();
@@ -76,7 +85,7 @@ pub fn render(
     root.fill(&WHITE).map_err(e)?;
     let style = ("sans-serif", 13).into_font().color(&BLACK);
     for (c, label) in columns.iter().enumerate() {
-        let x = LABEL_W + c as i32 * cell_w + 4;
+        let x = label_w + c as i32 * cell_w + 4;
         for (i, line) in label.split('\n').enumerate() {
             root.draw_text(line, &style, (x, 8 + 16 * i as i32))
                 .map_err(e)?;
@@ -97,10 +106,14 @@ pub fn render(
     };
     for (r, (label, pictures)) in rows.iter().enumerate() {
         let y0 = HEADER_H + r as i32 * cell_h;
-        root.draw_text(label, &style, (6, y0 + th / 2 - 6))
-            .map_err(e)?;
+        let lines: Vec<&str> = label.split('\n').collect();
+        let top = y0 + (th - LINE_H * lines.len() as i32).max(0) / 2;
+        for (i, line) in lines.iter().enumerate() {
+            root.draw_text(line, &style, (6, top + LINE_H * i as i32))
+                .map_err(e)?;
+        }
         for (c, p) in pictures.iter().enumerate() {
-            draw(p, LABEL_W + c as i32 * cell_w + 4, y0)?;
+            draw(p, label_w + c as i32 * cell_w + 4, y0)?;
         }
     }
     if let Some(strip) = strip {
@@ -111,7 +124,7 @@ pub fn render(
                 .map_err(e)?;
         }
         for (c, (caption, p)) in strip.cells.iter().enumerate() {
-            let x0 = LABEL_W + c as i32 * cell_w + 4;
+            let x0 = label_w + c as i32 * cell_w + 4;
             for (i, line) in caption.lines().enumerate() {
                 root.draw_text(line, &style, (x0, top + i as i32 * LINE_H))
                     .map_err(e)?;
@@ -121,4 +134,32 @@ pub fn render(
     }
     root.present().map_err(e)?;
     Ok(())
+}
+
+/// The images of a float or u8 N×C×H×W batch on the 0..255 scale, rounded and clamped.
+pub fn pictures(batch: &tch::Tensor) -> anyhow::Result<Vec<Picture>> {
+    let out = batch
+        .f_round()?
+        .f_clamp(0.0, 255.0)?
+        .f_to_kind(tch::Kind::Uint8)?
+        .f_to_device(tch::Device::Cpu)?;
+    let size = out.size();
+    let (c, h, w) = match size.as_slice() {
+        [_, c, h, w] => (*c as usize, *h as usize, *w as usize),
+        other => anyhow::bail!("bug: an image batch of shape {other:?}"),
+    };
+    (0..size[0])
+        .map(|i| {
+            let one = out.f_get(i)?.f_contiguous()?;
+            let mut pixels = vec![0u8; one.numel()];
+            let len = pixels.len();
+            one.f_copy_data_u8(&mut pixels, len)?;
+            Ok(Picture {
+                channels: c,
+                height: h,
+                width: w,
+                pixels,
+            })
+        })
+        .collect()
 }

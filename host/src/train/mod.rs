@@ -181,6 +181,20 @@ impl Session {
         chromosomes: &[f64],
         context: u64,
     ) -> anyhow::Result<(tch::Tensor, tch::Tensor)> {
+        let (pixels, labels) = self.variant_pixels(split, owners, flips, chromosomes, context)?;
+        Ok((self.data.normalizer.apply(&pixels)?, labels))
+    }
+
+    /// [`Session::variants`] before normalisation: float pixels on the 0..255 scale (what a
+    /// picture of the variant shows) and the labels.
+    pub fn variant_pixels(
+        &self,
+        split: &crate::data::Images,
+        owners: &[i64],
+        flips: &[bool],
+        chromosomes: &[f64],
+        context: u64,
+    ) -> anyhow::Result<(tch::Tensor, tch::Tensor)> {
         let idx = tch::Tensor::f_from_slice(owners)?.f_to_device(self.device)?;
         let (mut pixels, labels) = split.gather(&idx)?;
         if flips.iter().any(|&f| f) {
@@ -203,11 +217,7 @@ impl Session {
             chromosomes,
             engine.genes(),
         );
-        let x = self
-            .data
-            .normalizer
-            .apply(&engine.apply(&pixels, chromosomes, &seeds)?)?;
-        Ok((x, labels))
+        Ok((engine.apply(&pixels, chromosomes, &seeds)?, labels))
     }
 
     /// The learning rate `progress` epochs into training.
