@@ -15,7 +15,7 @@ TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests -p fuz
               -p fixture-bad-tensor
 PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-photometric -p fuzzaug-baselines \
               -p fuzzaug-sensei \
-              -p fuzzaug-cifar -p fuzzaug-mnist -p fuzzaug-imagefolder \
+              -p fuzzaug-cifar -p fuzzaug-cifar10c -p fuzzaug-mnist -p fuzzaug-imagefolder \
               -p fixture-bad-fingerprint -p fixture-panicky -p fixture-recording
 
 # Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.

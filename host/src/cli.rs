@@ -113,6 +113,10 @@ pub struct EvalArgs {
     /// `failures.jsonl`) beside `eval.json`.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub failures: usize,
+    /// Also the accuracy on every CIFAR-10-C corruption and severity in DIR (the published
+    /// layout, or the archive `fuzzaug fetch cifar10c` keeps), and their mean.
+    #[arg(long, value_name = "DIR")]
+    pub corruptions: Option<PathBuf>,
     /// Rebuild failure N (1-based) of the `failures.jsonl` beside `eval.json`, classify it
     /// again and say whether the model still gets it wrong, instead of evaluating.
     #[arg(long, value_name = "N")]
@@ -203,7 +207,7 @@ pub struct CompareArgs {
 /// `fuzzaug fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// cifar10, cifar100, mnist or fashion-mnist.
+    /// cifar10, cifar10c, cifar100, mnist or fashion-mnist.
     pub dataset: String,
     /// Where to put it (created if needed).
     #[arg(long)]

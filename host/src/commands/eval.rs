@@ -116,6 +116,10 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         failures: args.failures,
     };
     let report = eval::evaluate(&exp, &session, &threat, options, &interrupt::requested)?;
+    let corrupted = match &args.corruptions {
+        Some(dir) => Some(eval::corruptions::evaluate(&exp, &session, dir)?),
+        None => None,
+    };
     let classes = &session.parts.dataset_info.classes;
     println!(
         "{} (epoch {epoch}) on {} test images of `{}`:",
@@ -153,6 +157,24 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         "  {:<24} robust accuracy {:.4}",
         "every protocol", report.strongest_acc
     );
+    if let Some(c) = &corrupted {
+        println!("  corruptions in {}:", c.path);
+        for e in &c.entries {
+            println!(
+                "  {:<24} severity {} accuracy {:.4} ({} images)",
+                e.corruption, e.severity, e.accuracy, e.images
+            );
+        }
+        let bench = c
+            .benchmark_mean
+            .map(|m| format!("; over the 15 benchmark corruptions × 5 severities {m:.4}"))
+            .unwrap_or_default();
+        println!(
+            "  mean corruption accuracy {:.4} over {} entries{bench}",
+            c.mean,
+            c.entries.len()
+        );
+    }
     let per_class: serde_json::Map<String, serde_json::Value> = classes
         .iter()
         .zip(&acc.per_class)
@@ -179,6 +201,7 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         "seed": exp.config.seed,
         "threat": args.threat.as_ref().map(|t| t.display().to_string()),
         "evaluation": report,
+        "corruptions": corrupted,
     });
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

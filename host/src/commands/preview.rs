@@ -194,8 +194,6 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
     }))
 }
 
-/// A float image batch (0..255) as u8 pictures.
-
 /// The tensor-kind seeds of preview image i (the i-th of its split) under chromosome i.
 fn preview_seeds(exp: &Experiment, chromosomes: &[f64], genes: usize) -> Vec<u64> {
     let n = chromosomes.len().checked_div(genes).unwrap_or(0);

@@ -6,6 +6,7 @@
 //! is out at its first misclassified variant (early exit), which gives the same robust
 //! accuracy with far fewer forward passes.
 mod attack;
+pub mod corruptions;
 pub mod gallery;
 mod grid;
 mod search;
