@@ -181,3 +181,40 @@ fn failures_are_written_and_each_one_replays() {
         "{err}"
     );
 }
+
+/// A config's `[[eval.protocols]]` run at `robust_every` during training (JSONL, under
+/// "protocols"), are checked by `check` at their line, and are `eval`'s default threat.
+#[test]
+fn a_configs_protocols_run_during_training_and_are_checked_up_front() {
+    let dir = Scratch::new();
+    let base = shapes_run(2, 64, "range = [-20, 20]\nstep = 10\n");
+    let protocols = "[eval]\nrobust_every = 1\n[[eval.protocols]]\nkind = \"grid\"\npoints = 5\n[[eval.protocols]]\nkind = \"worst-of-k\"\nk = 3\n";
+    dir.write("c.toml", &format!("{base}{protocols}"));
+    fuzzaug_in(&["run", "c.toml", "--quiet"], Some(dir.path())).ok();
+    let jsonl = std::fs::read_to_string(dir.path().join("runs/t/metrics.jsonl")).unwrap();
+    for line in jsonl.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let p = &row["protocols"];
+        for name in ["grid-5", "worst-of-3"] {
+            let acc = p[name]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name} in {row}"));
+            assert!((0.0..=1.0).contains(&acc), "{row}");
+        }
+    }
+    let out = fuzzaug_in(&["eval", "runs/t"], Some(dir.path()));
+    assert!(out.ok().contains("  worst-of-3 "), "{}", out.stdout);
+
+    let bad = format!("{base}{}", protocols.replace("points = 5", "points = 4"));
+    dir.write("bad.toml", &bad);
+    let line = bad.lines().position(|l| l == "points = 4").unwrap() + 1;
+    let err = fuzzaug_in(&["check", "bad.toml"], Some(dir.path()))
+        .fails()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{line}:10: gene `rotation`: 4 points over [-20, 20] would miss the identity 0; use an odd number"
+        )),
+        "{err}"
+    );
+}

@@ -7,6 +7,9 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
     exp.preflight()?;
     let parts = exp.components()?;
+    if !exp.config.eval.protocols.is_empty() {
+        crate::eval::Threat::of_run(&exp)?.check_against(&parts.genes)?;
+    }
     let c = &exp.config;
     let d = &parts.dataset_info;
     println!("{}: OK", args.config.display());

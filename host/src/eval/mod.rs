@@ -218,7 +218,7 @@ fn run_one(
     let context = CONTEXT + 1 + index as u64 * 100_000;
     match protocol {
         Protocol::Grid { points } => {
-            let axes = threat.axes(session, index, points)?;
+            let axes = threat.axes(&session.parts.genes, index, points)?;
             let grid = grid::chromosomes(&axes);
             let k = axes.iter().map(Vec::len).product::<usize>() as u64;
             let results = attack::fixed_set(

@@ -144,16 +144,24 @@ impl Threat {
         Ok(())
     }
 
-    /// The grid axes of protocol `i` over `session`'s genes.
+    /// Checks what needs the genes' spaces (grid points against each range), before any work.
+    pub fn check_against(&self, genes: &[crate::setup::Gene]) -> anyhow::Result<()> {
+        for (i, p) in self.protocols.iter().enumerate() {
+            if let Protocol::Grid { points } = p {
+                self.axes(genes, i, points)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The grid axes of protocol `i` over `genes`.
     pub fn axes(
         &self,
-        session: &Session,
+        genes: &[crate::setup::Gene],
         i: usize,
         points: &Points,
     ) -> anyhow::Result<Vec<Vec<f64>>> {
-        session
-            .parts
-            .genes
+        genes
             .iter()
             .map(|g| {
                 let s = &g.spec;

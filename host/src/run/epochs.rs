@@ -14,6 +14,10 @@ use std::time::Instant;
 
 /// The loop's state across epochs.
 pub struct Epochs<'a> {
+    /// The run's experiment (for the attackers of `[[eval.protocols]]`).
+    pub exp: &'a crate::setup::Experiment,
+    /// The run's own threat model, when its config names `[[eval.protocols]]`.
+    pub threat: Option<crate::eval::Threat>,
     /// The session trained.
     pub session: &'a mut Session,
     /// Its directory.
@@ -103,8 +107,28 @@ impl Epochs<'_> {
         } else {
             None
         };
-        self.metrics
-            .append(&row(epoch + 1, &stats, &test, robust.as_ref()))?;
+        let mut row = row(epoch + 1, &stats, &test, robust.as_ref());
+        if let (true, Some(threat)) = (due, &self.threat) {
+            let options = crate::eval::Options {
+                early_exit: true,
+                failures: 0,
+            };
+            let report = crate::eval::evaluate(
+                self.exp,
+                self.session,
+                threat,
+                options,
+                &interrupt::requested,
+            )
+            .map_err(|e| self.failed(epoch, e))?;
+            row.set_protocols(
+                report
+                    .protocols
+                    .iter()
+                    .map(|p| (p.name.clone(), p.robust_acc)),
+            );
+        }
+        self.metrics.append(&row)?;
         checkpointer::save(
             self.session,
             &self.dir.last_checkpoint(),

@@ -108,6 +108,14 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
     let dir = run_dir(exp);
     exp.preflight()?;
     let mut session = Session::new(&exp.config, exp.components()?)?;
+    // The run's own protocols, checked before anything is written.
+    let threat = if exp.config.eval.protocols.is_empty() {
+        None
+    } else {
+        let threat = crate::eval::Threat::of_run(exp)?;
+        threat.check_against(&session.parts.genes)?;
+        Some(threat)
+    };
     let text = resolved::to_text(&exp.config, &provenance(exp))?;
     let started = start::start(&dir, &mut session, options, &text)?;
     let bar = if options.quiet || !std::io::stderr().is_terminal() {
@@ -116,6 +124,8 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         ProgressBar::new(0)
     };
     let mut epochs = epochs::Epochs {
+        exp,
+        threat,
         session: &mut session,
         dir: &dir,
         metrics: &started.metrics,

@@ -91,6 +91,9 @@ pub const ROBUST_DETAILS: [&str; 4] = [
     "robust_subset",
 ];
 
+/// The JSONL key of a row's robust accuracy under each of the run's `[[eval.protocols]]`.
+pub const PROTOCOLS: &str = "protocols";
+
 /// The CSV columns, in order.
 pub fn columns() -> Vec<&'static str> {
     CONTRACT.iter().map(|c| c.name).collect()
@@ -139,6 +142,13 @@ impl Row {
         for (key, v) in ROBUST_DETAILS.into_iter().zip(details) {
             self.extra.insert(key.into(), v);
         }
+    }
+
+    /// Records the robust accuracy under each of the run's `[[eval.protocols]]` (JSONL only,
+    /// under [`PROTOCOLS`]).
+    pub fn set_protocols(&mut self, figures: impl IntoIterator<Item = (String, f64)>) {
+        let m: Map<String, Value> = figures.into_iter().map(|(k, v)| (k, json!(v))).collect();
+        self.extra.insert(PROTOCOLS.into(), Value::Object(m));
     }
 
     fn csv(&self) -> String {
