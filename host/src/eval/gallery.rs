@@ -34,12 +34,7 @@ pub fn write(session: &Session, failures: &[FailureRecord], dir: &Path) -> anyho
     let mut rows = Vec::new();
     for f in failures {
         let owner = [f.index as i64];
-        let identity: Vec<f64> = session
-            .parts
-            .genes
-            .iter()
-            .map(|g| g.spec.identity)
-            .collect();
+        let identity = session.engine().identity();
         let (original, _) =
             session.variant_pixels(&session.data.test, &owner, &[], &identity, 0)?;
         let (variant, _) =

@@ -123,12 +123,7 @@ pub fn evaluate(
     });
     let classes = &session.parts.dataset_info.classes;
     let labels = labels(session, n)?;
-    let identity: Vec<f64> = session
-        .parts
-        .genes
-        .iter()
-        .map(|g| g.spec.identity)
-        .collect();
+    let identity = session.engine().identity();
     let clean = attack::fixed_set(session, n, &|_| identity.clone(), true, CONTEXT, stop)?;
     let clean_ok: Vec<bool> = clean.iter().map(|r| r.broken_at.is_none()).collect();
     let names: Vec<&str> = session
