@@ -246,3 +246,59 @@ fn bad_inputs_are_clear_errors() {
         run.stderr
     );
 }
+
+/// Runs that differ only in seed are aggregated as mean ± std with their count, and each
+/// `fuzzaug eval` protocol is its own column, compared only with the same threat and images.
+#[test]
+fn seeds_are_aggregated_and_each_protocol_is_a_column() {
+    let dir = Scratch::new();
+    let mut runs = Vec::new();
+    for seed in [2, 3] {
+        let name = format!("s{seed}");
+        let text = config(&name, "standard", "").replace("seed = 2", &format!("seed = {seed}"));
+        dir.write(&format!("{name}.toml"), &text);
+        fuzzaug_in(
+            &["run", &format!("{name}.toml"), "--quiet"],
+            Some(dir.path()),
+        )
+        .ok();
+        runs.push(dir.path().join("runs").join(&name));
+    }
+    // A third run with another strategy is not in the seed group.
+    dir.write("w.toml", &config("w", "w10", "k = 2\n"));
+    fuzzaug_in(&["run", "w.toml", "--quiet"], Some(dir.path())).ok();
+    runs.push(dir.path().join("runs/w"));
+    dir.write(
+        "rot.toml",
+        "robust_subset = 16\n[[transforms]]\nname = \"rotation\"\nrange = [-20, 20]\n[[protocols]]\nkind = \"grid\"\npoints = 9\n",
+    );
+    fuzzaug_in(
+        &["eval", "runs/s2", "--threat", "rot.toml"],
+        Some(dir.path()),
+    )
+    .ok();
+    let out = dir.path().join("cmp");
+    compare(&runs, &out).ok();
+    let md = std::fs::read_to_string(out.join("table.md")).unwrap();
+    assert!(md.contains("robust acc, rot: grid-9 on 16"), "{md}");
+    let seeds = md
+        .split("Over seeds")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{md}"));
+    let row = seeds
+        .lines()
+        .find(|l| l.starts_with("| s2, s3 | 2 | "))
+        .unwrap_or_else(|| panic!("{seeds}"));
+    assert!(row.matches(" ± ").count() == 2, "{row}");
+    assert!(
+        !seeds.contains("| w"),
+        "w10 is not a seed of standard: {seeds}"
+    );
+    let csv = std::fs::read_to_string(out.join("table.csv")).unwrap();
+    let head = csv.lines().next().unwrap();
+    assert!(head.ends_with(",robust_acc[rot: grid-9 on 16]"), "{head}");
+    let s3 = csv.lines().find(|l| l.starts_with("s3,")).unwrap();
+    assert!(s3.ends_with(','), "s3 has no eval: {s3}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<table id=\"seeds\">") && html.contains("<td>s2, s3</td><td>2</td>"));
+}

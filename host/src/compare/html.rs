@@ -45,6 +45,22 @@ pub fn write(out: &Path, runs: &[Record], figures: &[(&str, &str)]) -> anyhow::R
     if let Some(note) = table::groups_note(runs) {
         page += &format!("<p class=\"note\">{}</p>\n", escape(&note));
     }
+    let seeds = table::over_seeds(runs);
+    if !seeds.is_empty() {
+        page += "<h2>Over seeds</h2>\n<p class=\"note\">Runs that differ only in <code>seed</code>: \
+                 mean ± standard deviation.</p>\n<table id=\"seeds\"><thead><tr><th>runs</th><th>n</th>\
+                 <th>standard acc</th><th>robust acc</th></tr></thead><tbody>\n";
+        for s in &seeds {
+            page += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(&s.runs.join(", ")),
+                s.runs.len(),
+                escape(&s.standard),
+                escape(&s.robust)
+            );
+        }
+        page += "</tbody></table>\n";
+    }
     for (stem, title) in figures {
         let path = out.join(format!("{stem}.svg"));
         let svg = std::fs::read_to_string(&path)

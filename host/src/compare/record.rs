@@ -57,6 +57,43 @@ pub struct Record {
     pub epochs: Vec<Epoch>,
     /// The resolved config, as written by `fuzzaug run`.
     pub config_text: String,
+    /// Robust accuracy under each protocol of each `fuzzaug eval` of the run, keyed by
+    /// `<threat>: <protocol> on <images>` so that only like is compared with like.
+    pub attacks: Vec<(String, f64)>,
+    /// What the run trained, its seed left out: runs with equal keys differ only in seed.
+    pub seedless: String,
+}
+
+/// The robust accuracy of every protocol of every `eval/<threat>/eval.json` in `dir`.
+fn attacks(dir: &Path) -> Vec<(String, f64)> {
+    let Ok(entries) = std::fs::read_dir(dir.join("eval")) else {
+        return Vec::new();
+    };
+    let mut threats: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    threats.sort();
+    let mut out = Vec::new();
+    for t in threats {
+        let Ok(text) = std::fs::read_to_string(t.join("eval.json")) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let name = t
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let images = v["evaluation"]["images"].as_u64().unwrap_or(0);
+        for p in v["evaluation"]["protocols"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(protocol), Some(acc)) = (p["name"].as_str(), p["robust_acc"].as_f64()) {
+                out.push((format!("{name}: {protocol} on {images}"), acc));
+            }
+        }
+    }
+    out
 }
 
 impl Record {
@@ -139,6 +176,15 @@ impl Record {
             wall_seconds: summary.as_ref().map_or(last.elapsed, |s| s.train_seconds),
             epochs,
             config_text,
+            attacks: attacks(dir),
+            seedless: {
+                let hflip = config.train.hflip.unwrap_or(false);
+                let mut id = crate::rundir::identity::of(&config, hflip)?;
+                if let Some(m) = id.as_object_mut() {
+                    m.remove("seed");
+                }
+                id.to_string()
+            },
         })
     }
 

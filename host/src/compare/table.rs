@@ -72,9 +72,12 @@ fn acc(v: Option<f64>) -> String {
 /// `table.csv`.
 pub fn csv(runs: &[Record]) -> String {
     let (group, _) = groups(runs);
-    let mut out = COLUMNS.join(",") + "\n";
+    let keys = attack_keys(runs);
+    let mut head: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+    head.extend(keys.iter().map(|k| format!("robust_acc[{k}]")));
+    let mut out = quoted(&head).join(",") + "\n";
     for (r, g) in runs.iter().zip(&group) {
-        let cells = [
+        let mut cells = vec![
             r.name.clone(),
             r.status(),
             g.to_string(),
@@ -90,19 +93,42 @@ pub fn csv(runs: &[Record]) -> String {
             format!("{}/{}", r.epochs_done, r.epochs_planned),
             r.device.clone(),
         ];
-        let quoted: Vec<String> = cells
-            .iter()
-            .map(|c| {
-                if c.contains([',', '"', '\n']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
-        out += &(quoted.join(",") + "\n");
+        cells.extend(
+            keys.iter()
+                .map(|k| attack(r, k).map_or(String::new(), |v| format!("{v:.6}"))),
+        );
+        out += &(quoted(&cells).join(",") + "\n");
     }
     out
+}
+
+/// CSV cells, quoted where they must be.
+fn quoted(cells: &[String]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect()
+}
+
+/// Every protocol column any run has, in order of first appearance.
+fn attack_keys(runs: &[Record]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (k, _) in runs.iter().flat_map(|r| &r.attacks) {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys
+}
+
+fn attack(r: &Record, key: &str) -> Option<f64> {
+    r.attacks.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
 /// One cell of the table.
@@ -115,8 +141,9 @@ pub struct Cell {
 }
 
 /// The table's header and rows (shared by Markdown and HTML).
-pub fn cells(runs: &[Record]) -> (Vec<&'static str>, Vec<Vec<Cell>>) {
+pub fn cells(runs: &[Record]) -> (Vec<String>, Vec<Vec<Cell>>) {
     let (group, n_groups) = groups(runs);
+    let keys = attack_keys(runs);
     let head = vec![
         "run",
         "dataset",
@@ -130,11 +157,15 @@ pub fn cells(runs: &[Record]) -> (Vec<&'static str>, Vec<Vec<Cell>>) {
         "epochs",
         "device",
     ];
-    let head = if n_groups > 1 {
+    let mut head: Vec<String> = if n_groups > 1 {
         [vec!["group"], head].concat()
     } else {
         head
-    };
+    }
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    head.extend(keys.iter().map(|k| format!("robust acc, {k}")));
     let rows = runs
         .iter()
         .enumerate()
@@ -168,6 +199,12 @@ pub fn cells(runs: &[Record]) -> (Vec<&'static str>, Vec<Vec<Cell>>) {
                 p(format!("{}/{}", r.epochs_done, r.epochs_planned)),
                 p(r.device.clone()),
             ];
+            for k in &keys {
+                row.push(m(
+                    acc(attack(r, k)),
+                    best(runs, &group, i, |r| attack(r, k), false),
+                ));
+            }
             if n_groups > 1 {
                 row.insert(0, p(group[i].to_string()));
             }
@@ -213,7 +250,65 @@ pub fn markdown(runs: &[Record]) -> String {
     if let Some(note) = groups_note(runs) {
         out += &format!("\n{note}\n");
     }
+    let seeds = over_seeds(runs);
+    if !seeds.is_empty() {
+        out += "\nOver seeds (runs that differ only in `seed`: mean ± standard deviation):\n\n\
+                | runs | n | standard acc | robust acc |\n|---|---|---|---|\n";
+        for s in seeds {
+            out += &format!(
+                "| {} | {} | {} | {} |\n",
+                s.runs.join(", "),
+                s.runs.len(),
+                s.standard,
+                s.robust
+            );
+        }
+    }
     out
+}
+
+/// Runs that differ only in seed, aggregated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedGroup {
+    /// The runs' names.
+    pub runs: Vec<String>,
+    /// Standard accuracy, `mean ± std`.
+    pub standard: String,
+    /// Robust accuracy, `mean ± std` (over the runs that have one).
+    pub robust: String,
+}
+
+fn mean_std(v: &[f64]) -> String {
+    if v.is_empty() {
+        return "-".into();
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = if v.len() > 1 {
+        v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    format!("{mean:.4} ± {:.4}", var.sqrt())
+}
+
+/// Every set of two or more runs that trained the same thing with different seeds.
+pub fn over_seeds(runs: &[Record]) -> Vec<SeedGroup> {
+    let mut keys: Vec<&str> = Vec::new();
+    for r in runs {
+        if !keys.contains(&r.seedless.as_str()) {
+            keys.push(&r.seedless);
+        }
+    }
+    keys.into_iter()
+        .map(|k| runs.iter().filter(|r| r.seedless == k).collect::<Vec<_>>())
+        .filter(|g| g.len() > 1)
+        .map(|g| SeedGroup {
+            runs: g.iter().map(|r| r.name.clone()).collect(),
+            standard: mean_std(&g.iter().map(|r| r.test_acc).collect::<Vec<_>>()),
+            robust: mean_std(&g.iter().filter_map(|r| r.robust_acc).collect::<Vec<_>>()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -246,6 +341,8 @@ mod tests {
                 elapsed: secs,
             }],
             config_text: String::new(),
+            attacks: Vec::new(),
+            seedless: name.into(),
         }
     }
 
