@@ -15,6 +15,7 @@ Measures, after warm-up, medians over repeats:
 Prints the keys of `fuzzaug bench --json` (plus `augment_per_image_images_per_second`).
 """
 import argparse
+import itertools
 import json
 import math
 import os
@@ -172,6 +173,25 @@ class Bench:
         opt.step()
 
     @torch.no_grad()
+    def grid(self, model, n):
+        """Robust evaluation of images 0..n: every {lo, identity, hi} chromosome of the seven
+        genes built and classified, in passes of `pass_size`; returns the variants done."""
+        identity = {"rotation": 0.0, "translate_x": 0.0, "translate_y": 0.0, "shear": 0.0,
+                    "zoom": 1.0, "brightness": 0.0, "contrast": 1.0}
+        axes = [(lo, identity[g], hi) for g, (lo, hi) in GENES.items()]
+        grid = torch.tensor(list(itertools.product(*axes)), device=self.device)
+        model.eval()
+        for i in range(n):
+            for s in range(0, len(grid), self.pass_size):
+                g = grid[s:s + self.pass_size]
+                x = augment_batched(self.images[i:i + 1].expand(len(g), -1, -1, -1), g)
+                with self.autocast():
+                    logits = model(self.prepare(x)).float()
+                (logits.argmax(1) == self.labels[i]).sum().item()
+        model.train()
+        return n * len(grid)
+
+    @torch.no_grad()
     def score(self, model, x, y):
         """Per-sample loss and correctness in passes of `pass_size`, batch-norm in eval mode."""
         model.eval()
@@ -222,6 +242,9 @@ class Bench:
         out["augment_images_per_second"] = b / augment
         out["score_images_per_second"] = len(sx) / score
         out["train_images_per_second"] = b / train
+        grid_images = max(1, 2048 // 3 ** len(GENES))
+        [grid] = timed([lambda: self.grid(model, grid_images)], dev, 1, a.repeats)
+        out["grid_variants_per_second"] = grid_images * 3 ** len(GENES) / grid
         few = min(b, a.per_image)
         [per_image] = timed([lambda: augment_per_image(x[:few], genes[:few])], dev, 1,
                             max(3, a.repeats // 4))

@@ -104,6 +104,8 @@ def table(fz, py, rounds):
         ("score (no-grad forward)", "score_images_per_second", "score_images_per_second"),
         ("train step (forward, backward, step)", "train_images_per_second",
          "train_images_per_second"),
+        ("grid variants (robust evaluation)", "grid_variants_per_second",
+         "grid_variants_per_second"),
     ]
     for label, fk, pk in rows:
         a, b = fz[fk], py[pk]

@@ -32,6 +32,7 @@ fn json_report_has_every_figure_and_floors_follow_from_the_throughputs() {
         "augment_images_per_second",
         "score_images_per_second",
         "train_images_per_second",
+        "grid_variants_per_second",
     ] {
         assert!(num(&r, key) > 0.0, "{key}: {r}");
     }

@@ -17,6 +17,9 @@ pub struct Throughput {
     pub score: f64,
     /// Images per second of a training step: forward, loss, backward, optimiser update.
     pub train: f64,
+    /// Variants per second of a robust evaluation: every {lo, identity, hi} chromosome of
+    /// the genes built and classified for test images, no early exit.
+    pub grid: f64,
 }
 
 /// Measures the session's throughputs in `repeats` interleaved rounds after 3 warm-up rounds.
@@ -70,9 +73,18 @@ pub fn measure(session: &mut Session, repeats: usize) -> anyhow::Result<Throughp
         }
     })?;
     let (augment, score, train) = (seconds[0], seconds[1], seconds[2]);
+    // About 2,048 variants per measurement, whatever the grid's size.
+    let grid_size = 3usize.pow(session.parts.genes.len() as u32);
+    let images = (2048 / grid_size).clamp(1, session.data.test.len().max(1) as usize);
+    let mut variants = 0;
+    let grid = median_seconds(device, 1, 1, repeats.max(1), |_| {
+        variants = crate::eval::full_grid(session, images)?;
+        Ok(())
+    })?[0];
     Ok(Throughput {
         augment: batch as f64 / augment,
         score: pass as f64 / score,
         train: batch as f64 / train,
+        grid: variants as f64 / grid,
     })
 }

@@ -71,6 +71,8 @@ pub struct Report {
     pub score_images_per_second: f64,
     /// Images per second of a training step.
     pub train_images_per_second: f64,
+    /// Variants per second of a robust evaluation over the {lo, identity, hi} grid.
+    pub grid_variants_per_second: f64,
     /// Median epoch seconds per strategy.
     pub epoch_seconds: BTreeMap<String, f64>,
     /// Epoch time per strategy divided by `standard`'s.
@@ -187,6 +189,7 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
         augment_images_per_second: throughput.augment,
         score_images_per_second: throughput.score,
         train_images_per_second: throughput.train,
+        grid_variants_per_second: throughput.grid,
         epoch_seconds: BTreeMap::new(),
         epoch_ratio: BTreeMap::new(),
         candidates_per_image: BTreeMap::new(),

@@ -107,9 +107,13 @@ fn table(r: &Report) -> String {
         r.score_pass
     );
     s += &format!(
-        "train    {:>9} images/s  (forward, backward and optimiser step, batches of {})\n\n",
+        "train    {:>9} images/s  (forward, backward and optimiser step, batches of {})\n",
         grouped(r.train_images_per_second),
         r.batch_size
+    );
+    s += &format!(
+        "grid     {:>9} variants/s  (robust evaluation: {{lo, identity, hi}} per gene, built and classified)\n\n",
+        grouped(r.grid_variants_per_second),
     );
     s += &format!(
         "{:<12} {:>9} {:>7} {:>6} {:>7} {:>12}\n",

@@ -110,6 +110,35 @@ pub struct Report {
     pub fuzzaug: String,
 }
 
+/// The 3-point grid ({lo, identity, hi} per gene) over test images `0..n`, every variant
+/// queried: what a robust evaluation costs, for benchmarks.
+pub fn full_grid(session: &Session, n: usize) -> anyhow::Result<usize> {
+    let axes: Vec<Vec<f64>> = session
+        .parts
+        .genes
+        .iter()
+        .map(|g| {
+            grid::axis(
+                g.spec.lo,
+                g.spec.identity,
+                g.spec.hi,
+                crate::config::DEFAULT_POINTS,
+            )
+        })
+        .collect::<Result<_, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let chromosomes = grid::chromosomes(&axes);
+    let results = attack::fixed_set(
+        session,
+        n,
+        &|_| chromosomes.clone(),
+        false,
+        CONTEXT,
+        &|| false,
+    )?;
+    Ok(results.iter().map(|r| r.queries as usize).sum())
+}
+
 /// Runs `threat` on `session`'s model (its genes are the threat's).
 pub fn evaluate(
     exp: &Experiment,
