@@ -185,7 +185,10 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             )
         })
         .collect();
-    let first_grid = report.protocols.iter().find(|p| p.name.starts_with("grid"));
+    let first_grid = report
+        .protocols
+        .iter()
+        .find(|p| matches!(p.protocol, crate::config::Protocol::Grid { .. }));
     let doc = json!({
         "checkpoint": checkpoint.display().to_string(),
         "epoch": epoch,

@@ -32,9 +32,9 @@ pub fn write(session: &Session, failures: &[FailureRecord], dir: &Path) -> anyho
         return Ok(());
     }
     let mut rows = Vec::new();
+    let identity = session.engine().identity();
     for f in failures {
         let owner = [f.index as i64];
-        let identity = session.engine().identity();
         let (original, _) =
             session.variant_pixels(&session.data.test, &owner, &[], &identity, 0)?;
         let (variant, _) =

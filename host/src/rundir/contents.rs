@@ -36,7 +36,7 @@ pub enum Contents {
 }
 
 /// Rows after the header of a metrics file, or `None` when it is missing.
-fn rows(path: &Path, header: bool) -> Option<usize> {
+pub(super) fn rows(path: &Path, header: bool) -> Option<usize> {
     let text = std::fs::read_to_string(path).ok()?;
     let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
     Some(lines.saturating_sub(usize::from(header)))

@@ -111,9 +111,7 @@ impl RunDir {
 
     /// Rows of `metrics.csv`: the epochs finished (0 when there is no file).
     pub fn epochs_done(&self) -> u32 {
-        std::fs::read_to_string(self.metrics_csv())
-            .map(|t| t.lines().skip(1).filter(|l| !l.trim().is_empty()).count() as u32)
-            .unwrap_or(0)
+        contents::rows(&self.metrics_csv(), true).map_or(0, |n| n as u32)
     }
 
     /// The summary, if the run has finished.
