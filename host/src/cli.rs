@@ -1,4 +1,5 @@
 //! The command line.
+use crate::rundir::Which;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Run(RunArgs),
     /// Standard and robust accuracy of a saved model.
     Eval(EvalArgs),
+    /// A trained model for PyTorch: safetensors weights under PyTorch's names, or TorchScript.
+    Export(ExportArgs),
     /// Validate a config (keys, types, ranges, components and their settings) and stop.
     Check(CheckArgs),
     /// List the components of every plugin on the search path, or check one library.
@@ -121,9 +124,46 @@ pub struct EvalArgs {
     /// again and say whether the model still gets it wrong, instead of evaluating.
     #[arg(long, value_name = "N")]
     pub replay: Option<usize>,
+    /// Which checkpoint of a run directory: `last` (default) or `best` (kept with
+    /// `[train] keep_best`).
+    #[arg(long, value_name = "best|last", value_parser = parse_which)]
+    pub which: Option<Which>,
     /// `--set` overrides of the run's config.
     #[command(flatten)]
     pub overrides: Overrides,
+}
+
+fn parse_which(s: &str) -> Result<Which, String> {
+    s.parse()
+}
+
+/// The formats `fuzzaug export` writes.
+pub const EXPORT_FORMATS: &[&str] = &["safetensors", "torchscript"];
+
+/// `fuzzaug export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run directory or one of its checkpoints.
+    #[arg(value_name = "RUN_DIR|CHECKPOINT")]
+    pub target: PathBuf,
+    /// `safetensors`: the weights under PyTorch's state-dict names, with metadata;
+    /// `torchscript`: a self-contained module taking images on 0..1.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(EXPORT_FORMATS))]
+    pub format: String,
+    /// The file to write. Default: `RUN_DIR/export/<checkpoint>.safetensors` (or `.pt`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Which checkpoint of a run directory: `last` (default) or `best`.
+    #[arg(long, value_name = "best|last", value_parser = parse_which)]
+    pub which: Option<Which>,
+    /// Also write `<FILE stem>.probe.safetensors`: the first N test images (u8), their labels
+    /// and fuzzaug's logits for them, to check the export against in PyTorch
+    /// (`python/fuzzaug_models.py check`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub probe: Option<u64>,
+    /// Replace FILE when it exists.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `fuzzaug check`.

@@ -21,4 +21,6 @@ pub mod runtime;
 pub mod scaffold;
 pub mod setup;
 pub mod sweep;
+pub mod tensorboard;
 pub mod train;
+pub mod weights;

@@ -6,7 +6,6 @@ use crate::{
     config::ComponentConfig,
     eval::{self, Threat},
     run::{checkpointer, interrupt},
-    rundir::RunDir,
     setup::{Components, Experiment},
     train::Session,
 };
@@ -21,6 +20,9 @@ fn resolve(
 ) -> anyhow::Result<(Experiment, PathBuf, PathBuf)> {
     let set = &args.overrides.set;
     if let Some(ckpt) = &args.checkpoint {
+        if args.which.is_some() {
+            anyhow::bail!("--which picks a checkpoint of a run directory; with --checkpoint the checkpoint is given");
+        }
         let exp = Experiment::load(&args.target, set, cli_dirs)?;
         let out = args.out.as_ref().map_or_else(
             || {
@@ -33,32 +35,7 @@ fn resolve(
         return Ok((exp, ckpt.clone(), out));
     }
     // A run directory, or a checkpoint inside one (RUN_DIR/checkpoints/FILE).
-    let (dir, ckpt) = if args.target.is_dir() {
-        let dir = RunDir::new(&args.target);
-        let last = dir.last_checkpoint();
-        (dir, last)
-    } else {
-        let dir = args
-            .target
-            .parent()
-            .and_then(Path::parent)
-            .map(RunDir::new)
-            .filter(RunDir::looks_like_one)
-            .with_context(|| {
-                format!(
-                    "{} is neither a run directory nor a checkpoint inside one; give a config with `fuzzaug eval CONFIG --checkpoint {}`",
-                    args.target.display(),
-                    args.target.display()
-                )
-            })?;
-        (dir, args.target.clone())
-    };
-    if !dir.looks_like_one() {
-        anyhow::bail!(
-            "{} is not a run directory (`fuzzaug run` writes its config and checkpoints there)",
-            dir.path().display()
-        );
-    }
+    let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which)?;
     let exp = Experiment::load_run(dir.path(), set, cli_dirs)?;
     let name = args
         .threat

@@ -3,12 +3,14 @@ mod bench;
 mod check;
 mod compare;
 mod eval;
+mod export;
 mod fetch;
 mod new_plugin;
 mod plugins;
 mod preview;
 mod run;
 mod sweep;
+mod target;
 mod version;
 
 use crate::cli::{Cli, Command};
@@ -27,6 +29,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Plugins(args) => plugins::run(&args, &cli.plugin_dirs),
         Command::Run(args) => run::run(&args, &cli.plugin_dirs),
         Command::Eval(args) => eval::run(&args, &cli.plugin_dirs),
+        Command::Export(args) => export::run(&args, &cli.plugin_dirs),
         Command::Preview(args) => preview::run(&args, &cli.plugin_dirs),
         Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args),

@@ -54,6 +54,9 @@ pub struct Config {
     /// Plugin pinning.
     #[serde(default)]
     pub plugins: PluginsConfig,
+    /// Where metrics go besides the run directory's own files.
+    #[serde(default, skip_serializing_if = "LogConfig::is_default")]
+    pub log: LogConfig,
     /// Provenance that fuzzaug writes into a run's resolved `config.toml` (version, plugin
     /// fingerprints); accepted and ignored when such a file is used as a config.
     #[serde(default, skip_serializing)]
@@ -119,6 +122,15 @@ pub struct ModelConfig {
     /// Architecture name.
     #[serde(default = "default_arch")]
     pub arch: String,
+    /// Start from these weights instead of a fresh initialisation: an exported
+    /// `.safetensors` file or a run directory (its last checkpoint); relative to the config's
+    /// folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<PathBuf>,
+    /// Variables (a name, or a prefix ending at a `.`, e.g. `fc`) that keep their fresh
+    /// initialisation even when `init` has them: a new classifier head.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reinit: Vec<String>,
 }
 
 /// `[train]`.
@@ -158,6 +170,60 @@ pub struct TrainConfig {
     /// faster kernels on CPU (oneDNN) and GPU (cuDNN); `false` keeps NCHW.
     #[serde(default = "default_true")]
     pub channels_last: bool,
+    /// Keep `checkpoints/best`, the epoch best by this metric, beside `checkpoints/last`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_best: Option<KeepBest>,
+}
+
+/// `train.keep_best`: the metric whose best epoch `checkpoints/best` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepBest {
+    /// Robust accuracy, compared on the epochs that measure it (`eval.robust_every`).
+    RobustAcc,
+    /// Standard test accuracy, measured every epoch.
+    TestAcc,
+}
+
+impl KeepBest {
+    /// The metric's name, as the config and `summary.json` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeepBest::RobustAcc => "robust_acc",
+            KeepBest::TestAcc => "test_acc",
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// Write TensorBoard event files under the run directory's `tb/`.
+    #[serde(default)]
+    pub tensorboard: bool,
+    /// Epochs between image grids of the variants the strategy chose (0: none).
+    #[serde(default = "default_image_every")]
+    pub image_every: u32,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            tensorboard: false,
+            image_every: default_image_every(),
+        }
+    }
+}
+
+impl LogConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+fn default_image_every() -> u32 {
+    5
 }
 
 impl TrainConfig {
@@ -336,6 +402,8 @@ impl Default for ModelConfig {
     fn default() -> Self {
         Self {
             arch: default_arch(),
+            init: None,
+            reinit: Vec::new(),
         }
     }
 }
@@ -352,6 +420,7 @@ impl Default for TrainConfig {
             photometric_clamp: PhotometricClamp::Fused,
             weight_decay_on: WeightDecayOn::All,
             channels_last: true,
+            keep_best: None,
         }
     }
 }

@@ -63,7 +63,7 @@ pub(super) fn preact_network(
             .apply_t(&bn, train)
             .relu()
             .adaptive_avg_pool2d([1, 1])
-            .flat_view()
+            .flatten(1, -1)
             .apply(&fc)
     })
 }

@@ -112,7 +112,7 @@ fn resnet(
         };
         ys.apply_t(&body, train)
             .adaptive_avg_pool2d([1, 1])
-            .flat_view()
+            .flatten(1, -1)
             .apply(&fc)
     })
 }

@@ -31,7 +31,7 @@ pub(super) fn small_cnn(p: &nn::Path, channels: i64, classes: i64) -> impl Modul
             .max_pool2d_default(2)
             .apply_t(&block3, train)
             .adaptive_avg_pool2d([1, 1])
-            .flat_view()
+            .flatten(1, -1)
             .apply(&fc)
     })
 }

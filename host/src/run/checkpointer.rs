@@ -1,9 +1,10 @@
 //! Saving a session into a checkpoint ([`crate::rundir::checkpoint`]) and restoring one from it: the model's variables,
 //! the optimiser's buffers, the strategy's state, the random stream's position, and what the
 //! run is ([`crate::rundir::identity`]), so that only the same run resumes.
-use crate::{rundir::checkpoint, train::Session};
+use crate::{config::Config, rundir::checkpoint, train::Session};
 use anyhow::{bail, Context};
 use std::path::Path;
+use tch::nn;
 
 fn meta(session: &Session, epoch: u32, train_seconds: f64) -> anyhow::Result<checkpoint::Meta> {
     checkpoint::Meta::of(
@@ -15,8 +16,15 @@ fn meta(session: &Session, epoch: u32, train_seconds: f64) -> anyhow::Result<che
     )
 }
 
-/// Saves `session` after `epoch` epochs that took `train_seconds` (atomically).
-pub fn save(session: &Session, path: &Path, epoch: u32, train_seconds: f64) -> anyhow::Result<()> {
+/// Saves `session` after `epoch` epochs that took `train_seconds`, with that epoch's
+/// `figures` (atomically).
+pub fn save(
+    session: &Session,
+    path: &Path,
+    epoch: u32,
+    train_seconds: f64,
+    figures: checkpoint::Figures,
+) -> anyhow::Result<()> {
     let mut tensors: Vec<(String, tch::Tensor)> = session
         .vs
         .variables()
@@ -26,32 +34,46 @@ pub fn save(session: &Session, path: &Path, epoch: u32, train_seconds: f64) -> a
     tensors.extend(session.optimizer.state_tensors());
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     let strategy = session.parts.strategy.save_state()?;
-    checkpoint::save(
-        path,
-        &meta(session, epoch, train_seconds)?,
-        &tensors,
-        &strategy,
-    )
+    let mut meta = meta(session, epoch, train_seconds)?;
+    meta.figures = figures;
+    checkpoint::save(path, &meta, &tensors, &strategy)
 }
 
 /// Loads only the model's variables of a checkpoint into `session`, for evaluation: the
 /// checkpoint must be of the same architecture, dataset and classes (the genes, strategy and
 /// seed it was trained with do not matter). Returns the epochs it had trained.
 pub fn load_model(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
-    let ckpt = checkpoint::load(path, session.device)?;
-    let now = meta(session, ckpt.meta.epoch, 0.0)?;
+    let meta = load_model_into(
+        &session.vs,
+        &session.config,
+        session.parts.dataset_info.classes.len(),
+        path,
+    )?;
+    Ok(meta.epoch)
+}
+
+/// Loads the model of the checkpoint at `path` into `vs`, a model of `config`'s architecture
+/// for its dataset with `classes` classes, after checking the checkpoint holds such a model;
+/// returns the checkpoint's metadata.
+pub fn load_model_into(
+    vs: &nn::VarStore,
+    config: &Config,
+    classes: usize,
+    path: &Path,
+) -> anyhow::Result<checkpoint::Meta> {
+    let ckpt = checkpoint::load(path, vs.device())?;
     let m = &ckpt.meta;
     let mut diffs = Vec::new();
-    if m.model != now.model {
+    if m.model != config.model.arch {
         diffs.push(format!(
             "model: the checkpoint has {}, this config {}",
-            m.model, now.model
+            m.model, config.model.arch
         ));
     }
-    if m.dataset != now.dataset || m.classes != now.classes {
+    if m.dataset != config.dataset.name || m.classes != classes {
         diffs.push(format!(
             "dataset: the checkpoint has {} ({} classes), this config {} ({} classes)",
-            m.dataset, m.classes, now.dataset, now.classes
+            m.dataset, m.classes, config.dataset.name, classes
         ));
     }
     if !diffs.is_empty() {
@@ -61,18 +83,18 @@ pub fn load_model(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
             diffs.join("\n  ")
         );
     }
-    copy_model(session, &ckpt.tensors, path)?;
-    Ok(m.epoch)
+    copy_model(vs, &ckpt.tensors, path)?;
+    Ok(ckpt.meta)
 }
 
-/// Copies the checkpoint's `model/*` tensors into the session's variables.
+/// Copies the checkpoint's `model/*` tensors into the variables of `vs`.
 fn copy_model(
-    session: &mut Session,
+    vs: &nn::VarStore,
     tensors: &std::collections::HashMap<String, tch::Tensor>,
     path: &Path,
 ) -> anyhow::Result<()> {
     let _guard = tch::no_grad_guard();
-    for (name, mut var) in session.vs.variables() {
+    for (name, mut var) in vs.variables() {
         let saved = tensors
             .get(&format!("model/{name}"))
             .with_context(|| format!("{}: no tensor for `{name}`", path.display()))?;
@@ -96,7 +118,7 @@ pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<(u32, f64)>
             diffs.join("\n  ")
         );
     }
-    copy_model(session, &ckpt.tensors, path)?;
+    copy_model(&session.vs, &ckpt.tensors, path)?;
     session
         .optimizer
         .load_state(&ckpt.tensors)

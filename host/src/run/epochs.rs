@@ -30,6 +30,8 @@ pub struct Epochs<'a> {
     pub train_seconds: f64,
     /// The latest test accuracy and robust evaluation.
     pub last: Option<(f64, Option<Robust>)>,
+    /// The best epoch, with `[train] keep_best`.
+    pub best: Option<super::best::Best>,
 }
 
 /// What one epoch gave.
@@ -129,12 +131,22 @@ impl Epochs<'_> {
             );
         }
         self.metrics.append(&row)?;
+        let figures = crate::rundir::checkpoint::Figures {
+            test_acc: Some(test.accuracy),
+            robust_acc: robust.as_ref().map(|r| r.robust_acc),
+            robust_grid_size: robust.as_ref().map(|r| r.grid_size),
+            robust_subset: robust.as_ref().map(|r| r.subset),
+        };
         checkpointer::save(
             self.session,
             &self.dir.last_checkpoint(),
             epoch + 1,
             self.train_seconds,
+            figures,
         )?;
+        if let Some(best) = &mut self.best {
+            best.offer(self.dir, &figures, epoch + 1)?;
+        }
         self.last = Some((test.accuracy, robust.clone()));
         Ok(Done {
             test,

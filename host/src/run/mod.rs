@@ -3,6 +3,7 @@
 //! holds, resume or not, the directory put in place), [`epochs`] (train, test, robust
 //! evaluation, metrics row, [`checkpointer`]), [`report`] (plots, summary); [`interrupt`]
 //! turns signals into a clean stop.
+pub mod best;
 pub mod checkpointer;
 pub mod epochs;
 pub mod interrupt;
@@ -42,7 +43,7 @@ pub enum Outcome {
         /// The run directory.
         dir: RunDir,
         /// What its summary holds.
-        summary: Summary,
+        summary: Box<Summary>,
     },
     /// Stopped as `stop_after` asked, after `epoch` of `epochs` epochs.
     Paused {
@@ -96,6 +97,27 @@ fn provenance(exp: &Experiment) -> Provenance {
     }
 }
 
+/// `[model] init`: the weights a new run starts from, loaded into `session` with what was
+/// loaded, skipped and re-initialised, and the test accuracy they give before any training.
+fn start_from_weights(exp: &Experiment, session: &mut Session, quiet: bool) -> anyhow::Result<()> {
+    let Some(init) = &exp.config.model.init else {
+        return Ok(());
+    };
+    let source = crate::setup::relative_to(&exp.base_dir, init);
+    let loaded = crate::weights::init::apply(&session.vs, &source, &exp.config.model.reinit)?;
+    let acc = session.evaluate()?;
+    if !quiet {
+        println!(
+            "{}: started from {}: {loaded}; test accuracy before training {:.4}",
+            exp.config.name,
+            source.display(),
+            acc.accuracy
+        );
+    }
+    log::info!("init from {}: {loaded}", source.display());
+    Ok(())
+}
+
 /// Trains `exp` to the end (or for `options.stop_after` epochs), writing its run directory.
 ///
 /// Everything is checked before the run directory is touched: the config, the plugins and
@@ -117,7 +139,12 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         Some(threat)
     };
     let text = resolved::to_text(&exp.config, &provenance(exp))?;
-    let started = start::start(&dir, &mut session, options, &text)?;
+    let init = |session: &mut Session| start_from_weights(exp, session, options.quiet);
+    let started = start::start(&dir, &mut session, options, &text, init)?;
+    let best = match exp.config.train.keep_best {
+        Some(metric) => Some(best::Best::open(metric, &dir)?),
+        None => None,
+    };
     let bar = if options.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -132,6 +159,7 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         bar,
         train_seconds: started.train_seconds,
         last: None,
+        best,
     };
     let total = exp.config.train.epochs;
     for epoch in started.epoch..total {
@@ -148,7 +176,8 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         }
     }
     epochs.bar.finish_and_clear();
-    let (train_seconds, last) = (epochs.train_seconds, epochs.last.take());
+    let (train_seconds, last, best) =
+        (epochs.train_seconds, epochs.last.take(), epochs.best.take());
     report::plots(&dir)?;
     // A resumed run that had already finished its epochs evaluates again.
     let (test_acc, robust) = match last {
@@ -158,8 +187,12 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
             session.robust(exp.config.eval.robust_subset)?,
         ),
     };
-    let summary = report::summary(&session, test_acc, &robust, train_seconds);
+    let mut summary = report::summary(&session, test_acc, &robust, train_seconds);
+    summary.best = best.as_ref().and_then(best::Best::summary);
     dir.write_summary(&summary)?;
     drop(started.lock);
-    Ok(Outcome::Finished { dir, summary })
+    Ok(Outcome::Finished {
+        dir,
+        summary: Box::new(summary),
+    })
 }

@@ -81,5 +81,6 @@ pub fn summary(session: &Session, test_acc: f64, robust: &Robust, train_seconds:
         train_images: session.parts.dataset_info.train_len,
         test_images: session.parts.dataset_info.test_len,
         fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
+        best: None,
     }
 }

@@ -25,13 +25,15 @@ pub struct Started {
     pub train_seconds: f64,
 }
 
-/// Accepts the run in `dir` (restoring `session` when it resumes) and writes its resolved
-/// config `config_text`, or refuses with what the directory holds and how to proceed.
+/// Accepts the run in `dir` (restoring `session` when it resumes, calling `fresh` on it when it
+/// starts afresh, before anything is written) and writes its resolved config `config_text`, or
+/// refuses with what the directory holds and how to proceed.
 pub fn start(
     dir: &RunDir,
     session: &mut Session,
     options: Options,
     config_text: &str,
+    fresh: impl FnOnce(&mut Session) -> anyhow::Result<()>,
 ) -> anyhow::Result<Started> {
     let root = dir.path();
     if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -55,6 +57,7 @@ pub fn start(
         );
     }
     if plan != Plan::Resume {
+        fresh(session)?;
         return Ok(Started {
             lock,
             metrics: create(dir, config_text)?,

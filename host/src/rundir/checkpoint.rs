@@ -45,6 +45,23 @@ pub struct Meta {
     /// Wall seconds of the finished epochs, over every session of the run.
     #[serde(default)]
     pub train_seconds: f64,
+    /// The figures measured after the epoch it holds (absent before fuzzaug 0.2).
+    #[serde(default)]
+    pub figures: Figures,
+}
+
+/// The figures of the epoch a checkpoint holds: what `keep_best` compares and what an export
+/// carries in its metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Figures {
+    /// Standard test accuracy.
+    pub test_acc: Option<f64>,
+    /// Robust accuracy on the run's grid, when that epoch measured it.
+    pub robust_acc: Option<f64>,
+    /// Chromosomes of that grid.
+    pub robust_grid_size: Option<usize>,
+    /// Test images the grid was measured on.
+    pub robust_subset: Option<usize>,
 }
 
 impl Meta {
@@ -77,6 +94,7 @@ impl Meta {
             fuzzaug: env!("CARGO_PKG_VERSION").to_string(),
             config: Some(super::identity::of(config, hflip)?),
             train_seconds,
+            figures: Figures::default(),
         })
     }
 
@@ -151,6 +169,27 @@ pub fn save(
 
 /// Reads and verifies a checkpoint, placing its tensors on `device`.
 pub fn load(path: &Path, device: Device) -> anyhow::Result<Checkpoint> {
+    let (meta, tensors, strategy) = sections(path)?;
+    let p = path.display();
+    let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(tensors), device)
+        .with_context(|| format!("{p}: unreadable tensors"))?
+        .into_iter()
+        .collect();
+    Ok(Checkpoint {
+        meta,
+        tensors,
+        strategy,
+    })
+}
+
+/// Reads and verifies a checkpoint's metadata, leaving its tensors unread.
+pub fn load_meta(path: &Path) -> anyhow::Result<Meta> {
+    Ok(sections(path)?.0)
+}
+
+/// The verified metadata, the tensors' bytes and the strategy's state of the checkpoint at
+/// `path`.
+fn sections(path: &Path) -> anyhow::Result<(Meta, Vec<u8>, Vec<u8>)> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
     let p = path.display();
@@ -182,16 +221,9 @@ pub fn load(path: &Path, device: Device) -> anyhow::Result<Checkpoint> {
     };
     let meta: Meta = serde_json::from_slice(next()?)
         .with_context(|| format!("{p}: unreadable checkpoint metadata"))?;
-    let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(next()?), device)
-        .with_context(|| format!("{p}: unreadable tensors"))?
-        .into_iter()
-        .collect();
+    let tensors = next()?.to_vec();
     let strategy = next()?.to_vec();
-    Ok(Checkpoint {
-        meta,
-        tensors,
-        strategy,
-    })
+    Ok((meta, tensors, strategy))
 }
 
 #[cfg(test)]
@@ -212,6 +244,10 @@ mod tests {
             fuzzaug: "0.1.0".into(),
             config: None,
             train_seconds: 1.5,
+            figures: Figures {
+                test_acc: Some(0.5),
+                ..Figures::default()
+            },
         }
     }
 

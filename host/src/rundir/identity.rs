@@ -14,6 +14,7 @@ const NOT_TRAINING: &[&str] = &[
     "device",
     "eval",
     "plugins",
+    "log",
     "fuzzaug",
 ];
 

@@ -9,6 +9,8 @@
 //!   metrics.jsonl     the same rows with every statistic, strategy counters under "strategy"
 //!   summary.json      written last, when the run has finished ([`summary`])
 //!   checkpoints/last  the state a run resumes from ([`checkpoint`])
+//!   checkpoints/best  with `[train] keep_best`: the epoch best by that metric
+//!   tb/               with `[log] tensorboard`: TensorBoard event files
 //!   plots/*.png       curves of the metrics
 //! runs/.<name>.lock   held by the one process writing the run ([`lock`])
 //! ```
@@ -30,6 +32,43 @@ const METRICS_JSONL: &str = "metrics.jsonl";
 const CHECKPOINTS: &str = "checkpoints";
 const PLOTS: &str = "plots";
 const LAST: &str = "last";
+const BEST: &str = "best";
+const TENSORBOARD: &str = "tb";
+
+/// Which checkpoint of a run: `last` (the one a run resumes from) or `best` (kept with
+/// `[train] keep_best`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Which {
+    /// `checkpoints/last`.
+    #[default]
+    Last,
+    /// `checkpoints/best`.
+    Best,
+}
+
+impl Which {
+    /// Every name, as the command line spells them.
+    pub const NAMES: &'static [&'static str] = &[LAST, BEST];
+
+    /// The checkpoint's file name, which is also how the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Which::Last => LAST,
+            Which::Best => BEST,
+        }
+    }
+}
+
+impl std::str::FromStr for Which {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            LAST => Ok(Which::Last),
+            BEST => Ok(Which::Best),
+            _ => Err(format!("`{s}` is neither `{LAST}` nor `{BEST}`")),
+        }
+    }
+}
 
 /// `dir/checkpoints/last`.
 fn last_checkpoint(dir: &Path) -> PathBuf {
@@ -86,6 +125,21 @@ impl RunDir {
     /// `checkpoints/last`, the checkpoint a run resumes from.
     pub fn last_checkpoint(&self) -> PathBuf {
         last_checkpoint(&self.root)
+    }
+
+    /// `checkpoints/best`, kept with `[train] keep_best`.
+    pub fn best_checkpoint(&self) -> PathBuf {
+        self.checkpoints().join(BEST)
+    }
+
+    /// The checkpoint `which`.
+    pub fn checkpoint(&self, which: Which) -> PathBuf {
+        self.checkpoints().join(which.name())
+    }
+
+    /// The TensorBoard folder.
+    pub fn tensorboard(&self) -> PathBuf {
+        self.root.join(TENSORBOARD)
     }
 
     /// The plot folder.

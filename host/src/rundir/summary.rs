@@ -36,4 +36,20 @@ pub struct Summary {
     pub test_images: u64,
     /// The fuzzaug version that wrote it.
     pub fuzzaug: String,
+    /// The checkpoint kept with `[train] keep_best`, when the run keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best: Option<BestCheckpoint>,
+}
+
+/// `summary.json`'s `best`: the epoch `checkpoints/best` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestCheckpoint {
+    /// The metric (`robust_acc` or `test_acc`).
+    pub metric: String,
+    /// Its value at that epoch.
+    pub value: f64,
+    /// The epoch (1-based, as in `metrics.csv`).
+    pub epoch: u32,
+    /// The checkpoint's file name under `checkpoints/`.
+    pub checkpoint: String,
 }

@@ -38,6 +38,17 @@ pub fn config_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// `path` as written in a config whose folder is `base`: absolute paths as they are, relative
+/// ones under `base` (without a leading `./` when `base` is the working directory, so messages
+/// show the path as the user wrote it).
+pub fn relative_to(base: &Path, path: &Path) -> PathBuf {
+    if base == Path::new(".") || base.as_os_str().is_empty() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
 impl Experiment {
     /// Loads `path` with `overrides`, validates it, and loads the plugins on the search path.
     pub fn load(

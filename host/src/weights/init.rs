@@ -1,0 +1,147 @@
+//! `[model] init`: start a run from weights, an exported `.safetensors` file or another run's
+//! last checkpoint. Every variable of the model is either loaded from the source (same name,
+//! same shape) or named in `reinit` and kept at its fresh initialisation; a variable the source
+//! lacks, or has with another shape, is refused by name, so a model never starts half-loaded
+//! without saying so.
+use crate::rundir::{checkpoint, RunDir};
+use anyhow::{bail, Context};
+use std::{collections::HashMap, path::Path};
+use tch::{nn, Tensor};
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Loaded {
+    /// Variables loaded from the source.
+    pub loaded: Vec<String>,
+    /// Source tensors the model has no variable for (or that `reinit` covers).
+    pub skipped: Vec<String>,
+    /// Variables left at their fresh initialisation, as `reinit` asked.
+    pub reinitialised: Vec<String>,
+}
+
+impl std::fmt::Display for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        write!(
+            f,
+            "loaded {} tensors; re-initialised: {}; skipped: {}",
+            self.loaded.len(),
+            list(&self.reinitialised),
+            list(&self.skipped)
+        )
+    }
+}
+
+/// Whether `name` is `pattern` or lies under it (`fc` covers `fc.weight`, not `fc2.weight`).
+fn covered(name: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| {
+        name == p
+            || name
+                .strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// The named tensors of `source`: a run directory's last checkpoint (its model), or a
+/// safetensors file.
+fn tensors_of(source: &Path) -> anyhow::Result<HashMap<String, Tensor>> {
+    if source.is_dir() {
+        let dir = RunDir::new(source);
+        let path = dir.last_checkpoint();
+        if !path.is_file() {
+            bail!(
+                "{} holds no checkpoint ({} is missing): `init` takes a run directory that has \
+                 trained at least one epoch, or a .safetensors file",
+                source.display(),
+                path.display()
+            );
+        }
+        let ckpt = checkpoint::load(&path, tch::Device::Cpu)?;
+        return Ok(ckpt
+            .tensors
+            .into_iter()
+            .filter_map(|(k, t)| k.strip_prefix("model/").map(|k| (k.to_string(), t)))
+            .collect());
+    }
+    let (tensors, _) = super::safetensors::read(source)?;
+    Ok(tensors
+        .into_iter()
+        .filter(|(k, _)| !super::is_pytorch_only(k))
+        .collect())
+}
+
+/// Loads the variables of `vs` from `source`, except those `reinit` covers; refuses a missing
+/// variable or a shape mismatch, naming the tensor and both shapes. Nothing is changed when it
+/// refuses.
+pub fn apply(vs: &nn::VarStore, source: &Path, reinit: &[String]) -> anyhow::Result<Loaded> {
+    let src = source.display();
+    let tensors = tensors_of(source).with_context(|| format!("`model.init` = {src}"))?;
+    let mut out = Loaded::default();
+    let mut plan = Vec::new();
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, var) in vars {
+        if covered(&name, reinit) {
+            out.reinitialised.push(name);
+            continue;
+        }
+        let Some(saved) = tensors.get(&name) else {
+            bail!(
+                "`model.init`: {src} has no tensor `{name}`, which this model needs; name it (or \
+                 its layer) in `model.reinit` to start it afresh"
+            );
+        };
+        if saved.size() != var.size() {
+            bail!(
+                "`model.init`: tensor `{name}` is {:?} in {src} but {:?} in this model; name it \
+                 (or its layer, e.g. `reinit = [\"fc\"]` for a head with another class count) in \
+                 `model.reinit` to start it afresh",
+                saved.size(),
+                var.size()
+            );
+        }
+        plan.push((var, saved));
+        out.loaded.push(name);
+    }
+    let names: std::collections::HashSet<&str> = out
+        .loaded
+        .iter()
+        .chain(&out.reinitialised)
+        .map(String::as_str)
+        .collect();
+    out.skipped = tensors
+        .keys()
+        .filter(|k| !names.contains(k.as_str()) || covered(k, reinit))
+        .cloned()
+        .collect();
+    out.skipped.sort();
+    if out.loaded.is_empty() {
+        bail!("`model.init`: {src} gave this model no tensor; everything is in `model.reinit`");
+    }
+    let _guard = tch::no_grad_guard();
+    for (mut var, saved) in plan {
+        var.f_copy_(saved)
+            .with_context(|| format!("`model.init`: copying from {src}"))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reinit_covers_a_layer_not_its_namesakes() {
+        let p = vec!["fc".to_string()];
+        assert!(covered("fc.weight", &p));
+        assert!(covered("fc", &p));
+        assert!(!covered("fc2.weight", &p));
+        assert!(!covered("layer1.fc.weight", &p));
+    }
+}
