@@ -6,7 +6,8 @@ fuzzaug pins tch 0.24.0, which binds exactly libtorch 2.11.0. In order:
      libtorch archive);
   2. LIBTORCH_USE_PYTORCH, if set, uses the `torch` package of `python3` (or $PYTHON);
   3. otherwise torch==2.11.0 is installed from PyPI into a per-user cache
-     ($FUZZAUG_CACHE or ~/.cache/fuzzaug)/torch-2.11.0, shared by every checkout.
+     ($FUZZAUG_CACHE or ~/.cache/fuzzaug)/torch-2.11.0, shared by every checkout, with the few
+     pinned packages the test suite uses beside torch (TEST_EXTRAS).
 Prints the libtorch folder on stdout; any problem is one clear line on stderr and exit code 1.
 """
 import os
@@ -93,10 +94,43 @@ def install(tmp: Path) -> None:
         fail(f"`{' '.join(step)}` failed; see the lines above")
 
 
+# What the test suite's interoperability tests use beside torch (reading exports, TensorBoard
+# files, twin weights; torchvision's ResNets), pinned, installed into the same cache. torchvision
+# goes in without its dependencies so that pip never fetches a second torch.
+TEST_EXTRAS = ["numpy==2.4.6", "safetensors==0.8.0", "tensorboard==2.21.0", "pillow==12.0.0"]
+NO_DEPS_EXTRAS = ["torchvision==0.26.0"]
+
+
+def ensure_extras(prefix: Path) -> None:
+    """Installs TEST_EXTRAS and NO_DEPS_EXTRAS into the cache at `prefix` once."""
+    marker = prefix / ".extras"
+    wanted = "\n".join(TEST_EXTRAS + NO_DEPS_EXTRAS) + "\n"
+    if marker.is_file() and marker.read_text() == wanted:
+        return
+    venv_python = prefix / "bin" / "python"
+    if venv_python.is_file():
+        base, target = [str(venv_python)], []
+    else:
+        base, target = [os.environ.get("PYTHON", sys.executable)], ["--target", str(prefix / "site")]
+    pip = [*base, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *target]
+    print(f"provision-libtorch: installing the test suite's Python packages into {prefix}: "
+          f"{' '.join(TEST_EXTRAS + NO_DEPS_EXTRAS)}", file=sys.stderr)
+    for step in ([*pip, *TEST_EXTRAS], [*pip, "--no-deps", *NO_DEPS_EXTRAS]):
+        try:
+            ok = subprocess.run(step, stdout=sys.stderr, check=False).returncode == 0
+        except OSError as e:
+            ok = False
+            print(f"provision-libtorch: {e}", file=sys.stderr)
+        if not ok:
+            fail(f"`{' '.join(step)}` failed; see the lines above")
+    marker.write_text(wanted)
+
+
 def cached() -> Path:
     root = Path(os.environ.get("FUZZAUG_CACHE") or Path.home() / ".cache" / "fuzzaug")
     prefix = root / f"torch-{WANTED}"
     if (prefix / ".complete").is_file() and installed_torch(prefix):
+        ensure_extras(prefix)
         return check(installed_torch(prefix), f"cache {prefix}")
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f"torch-{WANTED}.partial-{os.getpid()}"
@@ -116,6 +150,7 @@ def cached() -> Path:
     torch = installed_torch(prefix)
     if torch is None:
         fail(f"the install in {prefix} holds no torch/ folder")
+    ensure_extras(prefix)
     return check(torch, f"cache {prefix}")
 
 

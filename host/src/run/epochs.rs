@@ -32,6 +32,8 @@ pub struct Epochs<'a> {
     pub last: Option<(f64, Option<Robust>)>,
     /// The best epoch, with `[train] keep_best`.
     pub best: Option<super::best::Best>,
+    /// TensorBoard, with `[log] tensorboard`.
+    pub board: Option<super::board::Board>,
 }
 
 /// What one epoch gave.
@@ -131,6 +133,9 @@ impl Epochs<'_> {
             );
         }
         self.metrics.append(&row)?;
+        if let Some(board) = &mut self.board {
+            board.epoch(self.session, &row)?;
+        }
         let figures = crate::rundir::checkpoint::Figures {
             test_acc: Some(test.accuracy),
             robust_acc: robust.as_ref().map(|r| r.robust_acc),

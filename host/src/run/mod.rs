@@ -4,6 +4,7 @@
 //! evaluation, metrics row, [`checkpointer`]), [`report`] (plots, summary); [`interrupt`]
 //! turns signals into a clean stop.
 pub mod best;
+pub mod board;
 pub mod checkpointer;
 pub mod epochs;
 pub mod interrupt;
@@ -160,6 +161,7 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         train_seconds: started.train_seconds,
         last: None,
         best,
+        board: board::Board::open(&dir, &exp.config.log, started.epoch + 1)?,
     };
     let total = exp.config.train.epochs;
     for epoch in started.epoch..total {

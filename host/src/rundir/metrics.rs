@@ -151,6 +151,33 @@ impl Row {
         self.extra.insert(PROTOCOLS.into(), Value::Object(m));
     }
 
+    /// Every number of the row by name, for loggers: the contract columns but `epoch` (absent
+    /// when empty), the robust details, `protocols/<name>` and `strategy/<counter>`.
+    pub fn scalars(&self) -> Vec<(String, f64)> {
+        let mut out: Vec<(String, f64)> = CONTRACT
+            .iter()
+            .filter(|c| c.name != "epoch")
+            .filter_map(|c| (c.value)(self).as_f64().map(|v| (c.name.to_string(), v)))
+            .collect();
+        for key in ROBUST_DETAILS {
+            if let Some(v) = self.extra.get(key).and_then(Value::as_f64) {
+                out.push((key.to_string(), v));
+            }
+        }
+        let nested = |prefix: &str, m: Option<&Map<String, Value>>| {
+            m.into_iter()
+                .flatten()
+                .filter_map(move |(k, v)| v.as_f64().map(|v| (format!("{prefix}/{k}"), v)))
+                .collect::<Vec<_>>()
+        };
+        out.extend(nested(
+            PROTOCOLS,
+            self.extra.get(PROTOCOLS).and_then(Value::as_object),
+        ));
+        out.extend(nested(STRATEGY_COUNTERS, Some(&self.counters)));
+        out
+    }
+
     fn csv(&self) -> String {
         let cells: Vec<String> = CONTRACT
             .iter()
