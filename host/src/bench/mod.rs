@@ -170,7 +170,7 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
             tch::Device::Cuda(i) => crate::runtime::cuda_device_name(i),
             _ => None,
         },
-        model: s.config.model.arch.clone(),
+        model: s.config.model.name(),
         dataset: s.config.dataset.name.clone(),
         train_images: s.data.train.len(),
         image: [info.channels, info.height, info.width],

@@ -70,6 +70,7 @@ fn session(exp: &Experiment, threat: &Threat) -> anyhow::Result<Session> {
         normalization,
         genes,
         strategy,
+        model_file: exp.model_file(),
     };
     Session::new(&exp.config, parts)
 }
@@ -170,7 +171,7 @@ pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         "checkpoint": checkpoint.display().to_string(),
         "epoch": epoch,
         "dataset": exp.config.dataset.name,
-        "model": exp.config.model.arch,
+        "model": exp.config.model.name(),
         "test_images": session.data.test.len(),
         "test_acc": acc.accuracy,
         "test_loss": acc.loss,

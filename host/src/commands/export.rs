@@ -2,7 +2,7 @@
 //! [--which best|last]`: a trained model for PyTorch.
 use crate::{
     cli::ExportArgs,
-    models::{self, InputSpec},
+    models::InputSpec,
     run::checkpointer,
     rundir::{checkpoint::Meta, RunDir},
     setup::Experiment,
@@ -67,9 +67,16 @@ pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         classes: info.classes.len() as i64,
     };
     // A plain NCHW model on the CPU: what PyTorch users load, whatever the run trained on.
-    let mut vs = nn::VarStore::new(Device::Cpu);
-    let model = models::build(&exp.config.model.arch, &vs.root(), &spec)?;
-    let meta = checkpointer::load_model_into(&vs, &exp.config, info.classes.len(), &ckpt)?;
+    let (mut vs, network, meta) = checkpointer::load_network(&exp.config, &spec, &ckpt)?;
+    if network.scripted.is_some() && args.format != "torchscript" {
+        bail!(
+            "{} holds a TorchScript network (`{}`), whose buffers live in the module: export it \
+             with `--format torchscript`, which keeps its parameters and buffers",
+            ckpt.display(),
+            exp.config.model.name()
+        );
+    }
+    let model = network.module;
     // Weights are constants of the traced module, and TorchScript takes no constant that
     // requires a gradient.
     vs.freeze();
@@ -94,7 +101,7 @@ pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         let steps = u64::from(meta.epoch) * meta.train_len.div_ceil(batch);
         let tensors = weights::state_dict(&vs, steps as i64)?;
         let metadata = Metadata {
-            arch: exp.config.model.arch.clone(),
+            arch: exp.config.model.name(),
             input: [spec.channels, spec.height, spec.width],
             classes: info.classes.iter().map(|c| c.to_string()).collect(),
             mean,
@@ -110,7 +117,7 @@ pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     println!(
         "{} (`{}`, epoch {}) exported to {}: {what}",
         ckpt.display(),
-        exp.config.model.arch,
+        exp.config.model.name(),
         meta.epoch,
         out.display()
     );

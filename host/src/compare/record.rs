@@ -160,7 +160,7 @@ impl Record {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| dir.display().to_string()),
             dataset: config.dataset.name.clone(),
-            model: config.model.arch.clone(),
+            model: config.model.name(),
             space,
             strategy: config.strategy.name.clone(),
             device: summary

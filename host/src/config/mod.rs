@@ -116,7 +116,7 @@ pub struct TransformConfig {
 }
 
 /// `[model]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     /// Architecture name.
@@ -127,10 +127,57 @@ pub struct ModelConfig {
     /// folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<PathBuf>,
+    /// Train this TorchScript module (saved with `torch.jit.script` or `trace`) instead of a
+    /// built-in `arch`; relative to the config's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torchscript: Option<PathBuf>,
     /// Variables (a name, or a prefix ending at a `.`, e.g. `fc`) that keep their fresh
     /// initialisation even when `init` has them: a new classifier head.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reinit: Vec<String>,
+}
+
+/// Written without `arch` when `torchscript` names the network, so that a resolved config reads
+/// back without the two conflicting.
+impl Serialize for ModelConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("ModelConfig", 4)?;
+        match &self.torchscript {
+            None => m.serialize_field("arch", &self.arch)?,
+            Some(file) => {
+                m.skip_field("arch")?;
+                m.serialize_field("torchscript", file)?;
+            }
+        }
+        match &self.init {
+            Some(init) => m.serialize_field("init", init)?,
+            None => m.skip_field("init")?,
+        }
+        if self.reinit.is_empty() {
+            m.skip_field("reinit")?;
+        } else {
+            m.serialize_field("reinit", &self.reinit)?;
+        }
+        m.end()
+    }
+}
+
+impl ModelConfig {
+    /// What the network is, in words and in checkpoints: the architecture, or
+    /// `torchscript:<file name>`.
+    pub fn name(&self) -> String {
+        match &self.torchscript {
+            Some(p) => format!(
+                "torchscript:{}",
+                p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            ),
+            None => self.arch.clone(),
+        }
+    }
 }
 
 /// `[train]`.
@@ -403,6 +450,7 @@ impl Default for ModelConfig {
         Self {
             arch: default_arch(),
             init: None,
+            torchscript: None,
             reinit: Vec::new(),
         }
     }

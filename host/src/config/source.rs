@@ -207,6 +207,13 @@ impl Source {
         lookup(root.get_ref(), key).deepest
     }
 
+    /// Whether the config, overrides included, gives `key` itself (not a default).
+    pub fn has(&self, key: &str) -> bool {
+        DeTable::parse(&self.text)
+            .ok()
+            .is_some_and(|root| lookup(root.get_ref(), key).exact.is_some())
+    }
+
     /// The spans of the key and of the value at exactly `key` in the file as read.
     fn exact_span(&self, key: &str) -> Option<(Range<usize>, Range<usize>)> {
         let root = DeTable::parse(&self.original).ok()?;

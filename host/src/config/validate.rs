@@ -17,7 +17,23 @@ pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
     if let Err(m) = parse_device(&config.device) {
         return err("device", m);
     }
-    if !models::ARCHS.contains(&config.model.arch.as_str()) {
+    if config.model.torchscript.is_some() && source.has("model.arch") {
+        return err(
+            "model.arch",
+            "give either `model.arch` (a built-in network) or `model.torchscript` (your own \
+             module), not both"
+                .into(),
+        );
+    }
+    if config.model.torchscript.is_some() && config.model.init.is_some() {
+        return err(
+            "model.init",
+            "`model.init` loads weights into a built-in network; a `model.torchscript` module \
+             starts from the weights it was saved with"
+                .into(),
+        );
+    }
+    if config.model.torchscript.is_none() && !models::ARCHS.contains(&config.model.arch.as_str()) {
         let unknown = models::ModelError::Unknown {
             name: config.model.arch.clone(),
         };

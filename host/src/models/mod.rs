@@ -20,6 +20,7 @@
 pub mod layout;
 mod preact_resnet;
 mod resnet;
+pub mod scripted;
 mod small_cnn;
 mod wrn;
 
@@ -181,6 +182,42 @@ pub fn build(
         Arch::ResNet50(stem) => Box::new(resnet::resnet50(vs, c, k, stem)),
         Arch::Wrn28x10 => Box::new(wrn::wide_resnet(vs, c, k, 28, 10, 0.0)),
     })
+}
+
+/// A run's network: a built-in architecture, or a TorchScript module with the handle its
+/// checkpoints save.
+pub struct Network {
+    /// The network.
+    pub module: Box<dyn nn::ModuleT>,
+    /// The TorchScript module, for `[model] torchscript`.
+    pub scripted: Option<std::sync::Arc<scripted::Scripted>>,
+}
+
+/// The network of `arch`, or of the TorchScript `file` when there is one, under `vs`.
+pub fn network(
+    arch: &str,
+    file: Option<&std::path::Path>,
+    vs: &nn::Path,
+    spec: &InputSpec,
+) -> anyhow::Result<Network> {
+    match file {
+        Some(f) => Ok(Network::scripted(scripted::Scripted::load(f, vs, spec)?)),
+        None => Ok(Network {
+            module: build(arch, vs, spec)?,
+            scripted: None,
+        }),
+    }
+}
+
+impl Network {
+    /// A TorchScript network.
+    pub fn scripted(s: scripted::Scripted) -> Self {
+        let s = std::sync::Arc::new(s);
+        Self {
+            module: Box::new(scripted::Shared(s.clone())),
+            scripted: Some(s),
+        }
+    }
 }
 
 /// How an architecture initialises its convolution weights: the one choice of init that differs

@@ -4,7 +4,59 @@
 use crate::{config::Config, rundir::checkpoint, train::Session};
 use anyhow::{bail, Context};
 use std::path::Path;
-use tch::nn;
+use tch::{nn, Tensor};
+
+/// The checkpoint tensor that holds a TorchScript network's whole module (u8 bytes of its
+/// archive), whose buffers the var store does not have.
+const SCRIPTED_MODULE: &str = "torchscript/module";
+
+/// The bytes of the TorchScript module a checkpoint holds, if it holds one.
+fn scripted_bytes(
+    tensors: &std::collections::HashMap<String, Tensor>,
+) -> anyhow::Result<Option<Vec<u8>>> {
+    tensors
+        .get(SCRIPTED_MODULE)
+        .map(|t| Ok(Vec::<u8>::try_from(t.f_to_device(tch::Device::Cpu)?)?))
+        .transpose()
+}
+
+/// A checkpoint of a TorchScript network puts its module in place of the session's, so that
+/// its buffers come back too.
+fn install_module(
+    session: &mut Session,
+    tensors: &std::collections::HashMap<String, Tensor>,
+    path: &Path,
+) -> anyhow::Result<()> {
+    if let (Some(_), Some(bytes)) = (&session.scripted, scripted_bytes(tensors)?) {
+        session.install_scripted(&bytes, &path.display().to_string())?;
+    }
+    Ok(())
+}
+
+/// The network of the checkpoint at `path`, fresh on the CPU in NCHW layout (what PyTorch users
+/// load), for `config`'s dataset of `spec`; with the checkpoint's metadata.
+pub fn load_network(
+    config: &Config,
+    spec: &crate::models::InputSpec,
+    path: &Path,
+) -> anyhow::Result<(nn::VarStore, crate::models::Network, checkpoint::Meta)> {
+    let ckpt = checkpoint::load(path, tch::Device::Cpu)?;
+    check_model(&ckpt.meta, config, spec.classes as usize, path)?;
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let network = match scripted_bytes(&ckpt.tensors)? {
+        Some(bytes) => {
+            crate::models::Network::scripted(crate::models::scripted::Scripted::from_bytes(
+                &bytes,
+                &path.display().to_string(),
+                &vs.root(),
+                spec,
+            )?)
+        }
+        None => crate::models::network(&config.model.arch, None, &vs.root(), spec)?,
+    };
+    copy_model(&vs, &ckpt.tensors, path)?;
+    Ok((vs, network, ckpt.meta))
+}
 
 fn meta(session: &Session, epoch: u32, train_seconds: f64) -> anyhow::Result<checkpoint::Meta> {
     checkpoint::Meta::of(
@@ -32,6 +84,12 @@ pub fn save(
         .map(|(k, t)| (format!("model/{k}"), t))
         .collect();
     tensors.extend(session.optimizer.state_tensors());
+    if let Some(s) = &session.scripted {
+        tensors.push((
+            SCRIPTED_MODULE.to_string(),
+            Tensor::from_slice(&s.to_bytes()?),
+        ));
+    }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     let strategy = session.parts.strategy.save_state()?;
     let mut meta = meta(session, epoch, train_seconds)?;
@@ -43,31 +101,28 @@ pub fn save(
 /// checkpoint must be of the same architecture, dataset and classes (the genes, strategy and
 /// seed it was trained with do not matter). Returns the epochs it had trained.
 pub fn load_model(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
-    let meta = load_model_into(
-        &session.vs,
-        &session.config,
-        session.parts.dataset_info.classes.len(),
-        path,
-    )?;
-    Ok(meta.epoch)
+    let ckpt = checkpoint::load(path, session.device)?;
+    let classes = session.parts.dataset_info.classes.len();
+    check_model(&ckpt.meta, &session.config, classes, path)?;
+    install_module(session, &ckpt.tensors, path)?;
+    copy_model(&session.vs, &ckpt.tensors, path)?;
+    Ok(ckpt.meta.epoch)
 }
 
-/// Loads the model of the checkpoint at `path` into `vs`, a model of `config`'s architecture
-/// for its dataset with `classes` classes, after checking the checkpoint holds such a model;
-/// returns the checkpoint's metadata.
-pub fn load_model_into(
-    vs: &nn::VarStore,
+/// Refuses a checkpoint `m` that holds another network than `config` builds for a dataset of
+/// `classes` classes.
+fn check_model(
+    m: &checkpoint::Meta,
     config: &Config,
     classes: usize,
     path: &Path,
-) -> anyhow::Result<checkpoint::Meta> {
-    let ckpt = checkpoint::load(path, vs.device())?;
-    let m = &ckpt.meta;
+) -> anyhow::Result<()> {
     let mut diffs = Vec::new();
-    if m.model != config.model.arch {
+    let model = config.model.name();
+    if m.model != model {
         diffs.push(format!(
-            "model: the checkpoint has {}, this config {}",
-            m.model, config.model.arch
+            "model: the checkpoint has {}, this config {model}",
+            m.model
         ));
     }
     if m.dataset != config.dataset.name || m.classes != classes {
@@ -83,8 +138,7 @@ pub fn load_model_into(
             diffs.join("\n  ")
         );
     }
-    copy_model(vs, &ckpt.tensors, path)?;
-    Ok(ckpt.meta)
+    Ok(())
 }
 
 /// Copies the checkpoint's `model/*` tensors into the variables of `vs`.
@@ -118,6 +172,7 @@ pub fn restore(session: &mut Session, path: &Path) -> anyhow::Result<(u32, f64)>
             diffs.join("\n  ")
         );
     }
+    install_module(session, &ckpt.tensors, path)?;
     copy_model(&session.vs, &ckpt.tensors, path)?;
     session
         .optimizer

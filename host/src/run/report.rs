@@ -74,7 +74,7 @@ pub fn summary(session: &Session, test_acc: f64, robust: &Robust, train_seconds:
         train_seconds,
         epochs: c.train.epochs,
         strategy: c.strategy.name.clone(),
-        model: c.model.arch.clone(),
+        model: c.model.name(),
         dataset: c.dataset.name.clone(),
         device: format!("{:?}", session.device).to_lowercase(),
         seed: c.seed,

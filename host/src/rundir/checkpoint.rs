@@ -79,7 +79,7 @@ impl Meta {
             .hflip_for(parts.dataset_info.mirror_preserves_labels);
         Ok(Self {
             epoch,
-            model: config.model.arch.clone(),
+            model: config.model.name(),
             dataset: config.dataset.name.clone(),
             train_len: parts.dataset_info.train_len,
             classes: parts.dataset_info.classes.len(),

@@ -31,6 +31,9 @@ pub struct Components {
     pub genes: Vec<Gene>,
     /// The strategy.
     pub strategy: StrategyHandle,
+    /// `[model] torchscript`, resolved against the config's folder: the module the network is,
+    /// instead of a built-in architecture.
+    pub model_file: Option<std::path::PathBuf>,
 }
 
 /// Per-channel (mean, std) on the 0..1 scale.
@@ -133,7 +136,17 @@ impl Experiment {
             normalization,
             genes,
             strategy,
+            model_file: self.model_file(),
         })
+    }
+
+    /// `[model] torchscript`, resolved against the config's folder.
+    pub fn model_file(&self) -> Option<std::path::PathBuf> {
+        self.config
+            .model
+            .torchscript
+            .as_ref()
+            .map(|p| super::relative_to(&self.base_dir, p))
     }
 
     /// The dataset, what it says about itself and the normalisation the run uses.

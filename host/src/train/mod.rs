@@ -96,6 +96,8 @@ pub struct Session {
     pub vs: nn::VarStore,
     /// The model.
     pub model: Box<dyn nn::ModuleT>,
+    /// The TorchScript module the model is, with `[model] torchscript`.
+    pub scripted: Option<std::sync::Arc<models::scripted::Scripted>>,
     /// The optimiser.
     pub optimizer: optim::Optimizer,
     /// The run's random stream (shuffling, flips, seeds of tensor transforms).
@@ -129,8 +131,15 @@ impl Session {
             width: i64::from(info.width),
             classes: info.classes.len() as i64,
         };
-        let mut model = models::build(&config.model.arch, &vs.root(), &spec)?;
-        if config.train.channels_last {
+        let network = models::network(
+            &config.model.arch,
+            parts.model_file.as_deref(),
+            &vs.root(),
+            &spec,
+        )?;
+        let mut model = network.module;
+        // A TorchScript module keeps the layout it was saved with.
+        if config.train.channels_last && network.scripted.is_none() {
             models::layout::convert_variables(&vs)?;
             model = Box::new(models::layout::ChannelsLast(model));
         }
@@ -152,6 +161,7 @@ impl Session {
             data,
             vs,
             model,
+            scripted: network.scripted,
             optimizer,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             device,
@@ -160,6 +170,36 @@ impl Session {
             train_labels,
             observer: std::cell::RefCell::new(None),
         })
+    }
+
+    /// The shape of the network's input and output.
+    pub fn input_spec(&self) -> InputSpec {
+        let info = &self.parts.dataset_info;
+        InputSpec {
+            channels: i64::from(info.channels),
+            height: i64::from(info.height),
+            width: i64::from(info.width),
+            classes: info.classes.len() as i64,
+        }
+    }
+
+    /// Replaces the TorchScript network with the module `bytes` hold (a checkpoint's: its
+    /// buffers live in the module, not in the var store), with a fresh var store and optimiser
+    /// over its parameters; the caller restores their values and the optimiser's state.
+    pub fn install_scripted(&mut self, bytes: &[u8], origin: &str) -> anyhow::Result<()> {
+        let vs = nn::VarStore::new(self.device);
+        let s =
+            models::scripted::Scripted::from_bytes(bytes, origin, &vs.root(), &self.input_spec())?;
+        let network = models::Network::scripted(s);
+        self.optimizer = optim::Optimizer::new(
+            &self.config.train.optimizer,
+            &vs,
+            self.config.train.weight_decay_on,
+        );
+        self.model = network.module;
+        self.scripted = network.scripted;
+        self.vs = vs;
+        Ok(())
     }
 
     /// The augmentation engine over the run's genes.
