@@ -268,7 +268,14 @@ fn bad_torchscript_modules_are_refused_naming_the_file() {
     refused(
         "none",
         "torchscript = \"missing.pt\"",
-        "missing.pt is not a loadable TorchScript module",
+        "none.toml:10:15: `model.torchscript`: missing.pt does not exist",
+    );
+    let e = fuzzaug_in(&["check", "none.toml"], Some(dir.path()));
+    assert!(
+        e.fails()
+            .contains("none.toml:10:15: `model.torchscript`: missing.pt does not exist"),
+        "{}",
+        e.stderr
     );
     refused(
         "both",

@@ -207,15 +207,35 @@ fn a_slurm_job_array_survives_sigterm_and_requeue_and_matches_a_local_sweep() {
     );
 
     cluster.client("scontrol", &["requeue", &task]);
-    cluster.client(
-        "scontrol",
-        &["update", &format!("JobId={task}"), "StartTime=now"],
-    );
-    wait_for("all three runs", Duration::from_secs(300), || {
+    // Slurm gives a requeued task a begin time in the future; moving it to now can race the
+    // requeue itself, so it is repeated while the task waits.
+    let mut last_nudge = Instant::now() - Duration::from_secs(60);
+    let all_done = || {
         ["standard", "random", "w10"]
             .iter()
             .all(|r| dir.join(format!("runs/{r}/summary.json")).is_file())
-    });
+    };
+    let start = Instant::now();
+    while !all_done() {
+        if start.elapsed() > Duration::from_secs(300) {
+            let job_state = cluster.client("scontrol", &["show", "job", &task]);
+            let log = std::fs::read_to_string(dir.join(format!("logs/slurm-{job}_2.out")))
+                .unwrap_or_default();
+            panic!("timed out after 300 s waiting for all three runs:\n{job_state}\n{log}");
+        }
+        if last_nudge.elapsed() > Duration::from_secs(10) {
+            let s = cluster.client("scontrol", &["show", "job", &task]);
+            if s.contains("JobState=PENDING") {
+                // Fails harmlessly when the task has just started.
+                let _ = Command::new("scontrol")
+                    .args(["update", &format!("JobId={task}"), "StartTime=now"])
+                    .env("SLURM_CONF", &cluster.conf)
+                    .output();
+            }
+            last_nudge = Instant::now();
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
     let log =
         std::fs::read_to_string(dir.join(format!("logs/slurm-{job}_2.out"))).unwrap_or_default();
     assert!(

@@ -83,6 +83,23 @@ fn keep_best_keeps_the_best_epoch_beside_the_last() {
         out.stdout
     );
     assert!(run.join("export/best.safetensors").is_file());
+
+    // The same run stopped after each epoch and resumed keeps the same best epoch.
+    dir.write("r.toml", &config("r", 4, "keep_best = \"test_acc\"", ""));
+    fuzzaug_in(
+        &["run", "r.toml", "--quiet", "--stop-after", "1"],
+        Some(dir.path()),
+    )
+    .ok();
+    for _ in 0..3 {
+        fuzzaug_in(
+            &["run", "--resume", "runs/r", "--quiet", "--stop-after", "1"],
+            Some(dir.path()),
+        )
+        .ok();
+    }
+    let resumed = summary(&dir.path().join("runs/r"));
+    assert_eq!(resumed["best"], s["best"], "best across resumes");
 }
 
 /// A run without `keep_best` has no best checkpoint to read, and says why.
@@ -333,5 +350,10 @@ fn init_refuses_mismatches_and_reinit_starts_a_new_head() {
     );
     dir.write("x.toml", &config("x", 1, "", "init = \"runs/nothing\""));
     let e = fuzzaug_in(&["run", "x.toml", "--quiet"], Some(dir.path()));
-    assert!(e.fails().contains("cannot read"), "{}", e.stderr);
+    assert!(
+        e.fails()
+            .contains("x.toml:11:8: `model.init`: runs/nothing does not exist"),
+        "{}",
+        e.stderr
+    );
 }

@@ -28,8 +28,7 @@ fn out_path(args: &ExportArgs, dir: &RunDir, ckpt: &Path) -> PathBuf {
         let stem = ckpt
             .file_name()
             .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
-        dir.path()
-            .join("export")
+        dir.exports()
             .join(format!("{stem}.{}", extension(&args.format)))
     })
 }

@@ -11,6 +11,7 @@
 //!   checkpoints/last  the state a run resumes from ([`checkpoint`])
 //!   checkpoints/best  with `[train] keep_best`: the epoch best by that metric
 //!   tb/               with `[log] tensorboard`: TensorBoard event files
+//!   export/           what `fuzzaug export` writes by default
 //!   plots/*.png       curves of the metrics
 //! runs/.<name>.lock   held by the one process writing the run ([`lock`])
 //! ```
@@ -34,6 +35,7 @@ const PLOTS: &str = "plots";
 const LAST: &str = "last";
 const BEST: &str = "best";
 const TENSORBOARD: &str = "tb";
+const EXPORTS: &str = "export";
 
 /// Which checkpoint of a run: `last` (the one a run resumes from) or `best` (kept with
 /// `[train] keep_best`).
@@ -135,6 +137,11 @@ impl RunDir {
     /// The checkpoint `which`.
     pub fn checkpoint(&self, which: Which) -> PathBuf {
         self.checkpoints().join(which.name())
+    }
+
+    /// Where `fuzzaug export` writes by default.
+    pub fn exports(&self) -> PathBuf {
+        self.root.join(EXPORTS)
     }
 
     /// The TensorBoard folder.

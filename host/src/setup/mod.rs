@@ -140,6 +140,22 @@ impl Experiment {
         crate::train::device(&self.config.device)
             .map_err(|e| self.source.error_at("device", format!("{e:#}")))?;
         config::check_output_dir(&self.config, &self.source)?;
+        let model = &self.config.model;
+        let files = [
+            ("model.init", model.init.as_ref()),
+            ("model.torchscript", model.torchscript.as_ref()),
+        ];
+        for (key, file) in files {
+            if let Some(file) = file {
+                let path = relative_to(&self.base_dir, file);
+                if !path.exists() {
+                    return Err(self
+                        .source
+                        .error_at(key, format!("`{key}`: {} does not exist", path.display()))
+                        .into());
+                }
+            }
+        }
         Ok(())
     }
 
