@@ -30,15 +30,19 @@ fn check(dir: &Path, file: &str) -> Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
-/// Logits of the torchvision ResNet-18 (CIFAR stem) given the exported state dict, against the
-/// probe: the largest difference.
+/// Logits of torchvision's network `argv[4]` given the exported state dict, against the probe:
+/// the largest difference. `resnet50-imagenet-stem` is `torchvision.models.resnet50` itself;
+/// the CIFAR-stem ResNets come from `fuzzaug_models.torchvision_model`.
 const TORCHVISION: &str = r#"
-import sys, torch
+import sys, torch, torchvision
 sys.path.insert(0, sys.argv[1])
 import fuzzaug_models as fm
 tensors, meta = fm.read_safetensors(sys.argv[2])
 probe, _ = fm.read_safetensors(sys.argv[3])
-m = fm.torchvision_model("resnet18", 3, 10)
+if sys.argv[4] == "resnet50-imagenet-stem":
+    m = torchvision.models.resnet50(num_classes=10)
+else:
+    m = fm.torchvision_model(sys.argv[4], 3, 10)
 m.load_state_dict(tensors, strict=True)
 meta = fm.load(sys.argv[2])[1]
 net = fm.Normalized(m.eval(), meta["mean"], meta["std"])
@@ -57,6 +61,56 @@ fn run_config(arch: &str) -> String {
          [[transforms]]\nname = \"rotation\"\nrange = [-20, 20]\n\
          [eval]\nrobust_subset = 16\n"
     )
+}
+
+/// torchvision's own `resnet50(num_classes=10)` takes the export of `resnet50-imagenet-stem`
+/// with a strict `load_state_dict` and gives fuzzaug's logits.
+#[test]
+fn torchvisions_resnet50_loads_the_imagenet_stem_export() {
+    let dir = Scratch::new();
+    let config = run_config("resnet50-imagenet-stem")
+        .replace("train_size = 320", "train_size = 32")
+        .replace("test_size = 256", "test_size = 32")
+        .replace("size = 16", "size = 32")
+        .replace("epochs = 2", "epochs = 1");
+    dir.write("c.toml", &config);
+    fuzzaug_in(&["run", "c.toml", "--quiet"], Some(dir.path())).ok();
+    fuzzaug_in(
+        &[
+            "export",
+            "runs/x",
+            "--format",
+            "safetensors",
+            "--out",
+            "w.safetensors",
+            "--probe",
+            "32",
+        ],
+        Some(dir.path()),
+    )
+    .ok();
+    let folder = models_py().parent().unwrap().to_path_buf();
+    let gap: f64 = python(
+        dir.path(),
+        &[
+            "-c",
+            TORCHVISION,
+            folder.to_str().unwrap(),
+            "w.safetensors",
+            "w.probe.safetensors",
+            "resnet50-imagenet-stem",
+        ],
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    let c = check(dir.path(), "w.safetensors");
+    eprintln!("torchvision resnet50: {gap}; fuzzaug_models: {c}");
+    let scale = c["scale"].as_f64().unwrap();
+    assert!(
+        gap <= 1e-4 * scale,
+        "torchvision's resnet50 differs by {gap} (logits up to {scale})"
+    );
 }
 
 #[test]
