@@ -21,19 +21,23 @@ PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-pho
 # Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.
 WITH_TORCH = LIBTORCH="$$($(PYTHON) scripts/provision-libtorch.py)"; export LIBTORCH;
 
-.PHONY: all build demo test lint fmt libtorch bench clean help
+.PHONY: all build demo test lint fmt libtorch system bench clean help
 all: build
 
 help:
 	@echo "make build   provision libtorch, release-build the host and every plugin (target/release/)"
 	@echo "make demo    build, list the plugins, train the quickstart with standard and with sensei (about 4 minutes)"
-	@echo "make test    build, then run every test (unit + integration against the built .so files)"
+	@echo "make test    install Chromium/Slurm/munge if missing, build, then run every test"
 	@echo "make bench   fuzzaug's throughputs and strategy epoch ratios next to a PyTorch reference (about 5 minutes)"
 	@echo "make lint    cargo fmt --check, clippy -D warnings, and the SDK's docs without warnings"
 	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
 
 libtorch:
 	@$(PYTHON) scripts/provision-libtorch.py
+
+# Chromium, Slurm and munge for the tests: installed when missing, or a stop naming them.
+system:
+	@bash scripts/provision-system.sh
 
 build:
 	@$(WITH_TORCH) echo "libtorch: $$LIBTORCH"; \
@@ -49,7 +53,9 @@ demo: build
 	@echo
 	@$(PYTHON) scripts/runs-side-by-side.py runs/quickstart-standard runs/quickstart
 
-test: build
+# `system` first, so a machine that lacks a package stops before the build, not after it.
+test: system
+	@$(MAKE) --no-print-directory build
 	@$(WITH_TORCH) $(CARGO) test --release $(PLAIN_PKGS) && $(CARGO) test --release $(TORCH_PKGS)
 
 bench: build
