@@ -1,6 +1,6 @@
 //! The command line.
 use crate::rundir::Which;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Train image classifiers that stay correct under natural perturbations.
@@ -29,30 +29,148 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Parses `args` (the program name first) as `fuzzaug` does, returning clap's message
+    /// instead of exiting on an error: for tests and tools that do not depend on clap.
+    pub fn parse_args<I, T>(args: I) -> Result<Self, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        <Self as Parser>::try_parse_from(args).map_err(|e| e.to_string())
+    }
+
+    /// The name of every command as it is typed (`run`, `new-plugin`, ...).
+    pub fn command_names() -> Vec<String> {
+        <Self as CommandFactory>::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
+    }
+}
+
+// Each command's `--help` ends with these examples: every `fuzzaug ...` line works as written
+// from the repository root (after `make build`, and for `eval`, `export`, `compare` and
+// `preview` after the quickstart runs); `tests/tests/cli.rs` parses every one of them.
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  # SENSEI, then standard training, on the procedural shapes dataset (no download needed);
+  # they write runs/quickstart/ and runs/quickstart-standard/:
+  fuzzaug run configs/quickstart.toml configs/quickstart-standard.toml
+  # Continue an interrupted run from its last checkpoint, with its own resolved config:
+  fuzzaug run --resume runs/quickstart";
+
+const EVAL_EXAMPLES: &str = "\
+Examples:
+  # Standard and robust accuracy of the quickstart run's last checkpoint, written to
+  # runs/quickstart/eval/<threat>/eval.json:
+  fuzzaug eval runs/quickstart
+  # Query every variant, and keep the 16 most confident failures as failures.png:
+  fuzzaug eval runs/quickstart --no-early-exit --failures 16";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  # The weights under PyTorch's state-dict names: runs/quickstart/export/last.safetensors
+  fuzzaug export runs/quickstart --format safetensors
+  # A self-contained TorchScript module, with 64 test images and their logits to check it by:
+  fuzzaug export runs/quickstart --format torchscript --probe 64";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # Validate the quickstart config; prints the dataset's split sizes and classes:
+  fuzzaug check configs/quickstart.toml
+  # The same with overrides, as `fuzzaug run` would take them:
+  fuzzaug check configs/quickstart.toml --set train.epochs=2 --set strategy.population=10";
+
+const PLUGINS_EXAMPLES: &str = "\
+Examples:
+  # Every component on the search path, each transform with its gene's limits, identity,
+  # unit, default range and step:
+  fuzzaug plugins
+  # Load one library only: its fingerprint and components, or why it is incompatible:
+  fuzzaug plugins --check target/release/libfuzzaug_spatial.so";
+
+const NEW_PLUGIN_EXAMPLES: &str = "\
+Examples:
+  # A worst-of-k strategy crate in ./rot-worst (README, \"Writing a plugin\"):
+  fuzzaug new-plugin rot-worst --kind strategy
+  # A geometric gene (a horizontal stretch) in another folder:
+  fuzzaug new-plugin stretch --kind transform --dir /tmp/stretch";
+
+const PREVIEW_EXAMPLES: &str = "\
+Examples:
+  # The first test images under rotation at -20 and +20 degrees (and, once the run has a
+  # checkpoint, the variants SENSEI chose):
+  fuzzaug preview configs/quickstart.toml --out preview.png";
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  # table.md, table.csv, figures and report.html for the two quickstart runs:
+  fuzzaug compare runs/quickstart runs/quickstart-standard --out report
+  # Every run of the reference study:
+  fuzzaug compare runs/study/* --out report";
+
+const FETCH_EXAMPLES: &str = "\
+Examples:
+  # CIFAR-10 into data/ (what the configs under configs/study/ read):
+  fuzzaug fetch cifar10 --dir data
+  # MNIST's four IDX files, without a progress bar; prints the config snippet that reads them:
+  fuzzaug fetch mnist --dir data/mnist --quiet";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  # The built-in setup: small-cnn on 1,000 shapes images, every strategy on the search path:
+  fuzzaug bench
+  # The quickstart's setup, standard against sensei only, as JSON:
+  fuzzaug bench --config configs/quickstart.toml --strategy sensei --epochs 1 --json";
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  # With the sweep file of README \"Running on a cluster\" saved as
+  # sweeps/cifar-strategies.toml: the table of runs it expands to, writing nothing:
+  fuzzaug sweep sweeps/cifar-strategies.toml --dry-run
+  # Run it here, two at a time (again after a crash: finished runs are skipped):
+  fuzzaug sweep sweeps/cifar-strategies.toml --local -j 2
+  # Each run's state, then the compare report of the finished runs:
+  fuzzaug sweep status sweeps/cifar-strategies
+  fuzzaug sweep collect sweeps/cifar-strategies --out report";
+
 /// Every command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train and evaluate, writing the run directory (several configs run one after another).
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Standard and robust accuracy of a saved model.
+    #[command(after_help = EVAL_EXAMPLES)]
     Eval(EvalArgs),
     /// A trained model for PyTorch: safetensors weights under PyTorch's names, or TorchScript.
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
     /// Validate a config (keys, types, ranges, components and their settings) and stop.
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// List the components of every plugin on the search path, or check one library.
+    #[command(after_help = PLUGINS_EXAMPLES)]
     Plugins(PluginsArgs),
     /// Scaffold an out-of-tree plugin crate.
+    #[command(after_help = NEW_PLUGIN_EXAMPLES)]
     NewPlugin(NewPluginArgs),
     /// Draw sample images under the robust grid's perturbations and the strategy's choices.
+    #[command(after_help = PREVIEW_EXAMPLES)]
     Preview(PreviewArgs),
     /// Tables and curves comparing several runs.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// Download a public dataset, verify its SHA-256 and unpack it.
+    #[command(after_help = FETCH_EXAMPLES)]
     Fetch(FetchArgs),
     /// Throughput figures: augmentation, scoring, training step, epoch per strategy.
+    #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
     /// Expand a sweep of configs and run it here or as a Slurm job array.
+    #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
 }
 

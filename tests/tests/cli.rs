@@ -346,3 +346,108 @@ fn a_mutation_step_that_cannot_move_the_gene_on_its_grid_is_located() {
         "{err}"
     );
 }
+
+/// The example command lines at the end of `fuzzaug COMMAND --help`: the lines after
+/// `Examples:`, each a `# ...` comment or a command line (asserted), the command lines split
+/// into words.
+fn help_examples(command: &str) -> Vec<Vec<String>> {
+    let help = fuzzaug(&[command, "--help"]).ok().to_string();
+    let (_, block) = help
+        .split_once("\nExamples:\n")
+        .unwrap_or_else(|| panic!("`fuzzaug {command} --help` has no Examples: block:\n{help}"));
+    let mut lines = Vec::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        assert!(
+            line.starts_with(&format!("fuzzaug {command}")),
+            "`fuzzaug {command} --help`: after Examples: only comments and `fuzzaug {command}` lines, found {line:?}"
+        );
+        // Words split on white space: the examples need no shell quoting.
+        assert!(
+            !line.contains(['\'', '"', '\\', '$', '`']),
+            "`fuzzaug {command} --help`: {line:?} needs a shell to split it"
+        );
+        lines.push(line.split_whitespace().map(String::from).collect());
+    }
+    lines
+}
+
+#[test]
+fn every_commands_help_ends_with_examples_that_parse() {
+    let commands = fuzzaug::cli::Cli::command_names();
+    for c in [
+        "run",
+        "eval",
+        "export",
+        "check",
+        "plugins",
+        "new-plugin",
+        "preview",
+        "compare",
+        "fetch",
+        "bench",
+        "sweep",
+    ] {
+        assert!(commands.iter().any(|n| n == c), "{c} not in {commands:?}");
+    }
+    for command in &commands {
+        let examples = help_examples(command);
+        assert!(
+            (1..=4).contains(&examples.len()),
+            "`fuzzaug {command} --help` has {} examples",
+            examples.len()
+        );
+        for argv in examples {
+            if let Err(e) = fuzzaug::cli::Cli::parse_args(&argv) {
+                panic!("the example `{}` does not parse:\n{e}", argv.join(" "));
+            }
+        }
+    }
+}
+
+#[test]
+fn sweep_help_shows_the_status_and_collect_forms() {
+    let examples = help_examples("sweep");
+    for form in ["status", "collect"] {
+        assert!(
+            examples.iter().any(|argv| argv[2] == form),
+            "no `fuzzaug sweep {form}` example in {examples:?}"
+        );
+    }
+    // The forms parse as the sweep folder they name, not as a sweep file.
+    let sweep = &examples.iter().find(|a| a[2] == "status").unwrap();
+    let cli = fuzzaug::cli::Cli::parse_args(sweep.iter()).unwrap();
+    match cli.command {
+        Some(fuzzaug::cli::Command::Sweep(s)) => assert_eq!(s.args[0], "status"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn help_examples_name_files_the_repository_ships() {
+    // Every `configs/...` path an example names exists, so the examples work as written from
+    // the repository root.
+    for command in fuzzaug::cli::Cli::command_names() {
+        for argv in help_examples(&command) {
+            for word in argv.iter().filter(|w| w.starts_with("configs/")) {
+                assert!(
+                    repo().join(word).exists(),
+                    "`{}` names {word}, which the repository lacks",
+                    argv.join(" ")
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_wrong_example_would_not_parse() {
+    // The parse the examples go through rejects what clap rejects.
+    let e = fuzzaug::cli::Cli::parse_args(["fuzzaug", "export", "runs/x", "--format", "onnx"])
+        .unwrap_err();
+    assert!(e.contains("onnx"), "{e}");
+    assert!(fuzzaug::cli::Cli::parse_args(["fuzzaug", "run", "--no-such-flag", "c.toml"]).is_err());
+}

@@ -324,3 +324,148 @@ fn a_wrong_sha256_pin_is_refused() {
         "{err}"
     );
 }
+
+/// `rotation` as `plugins/spatial/src/lib.rs` declares it: limits ±180, identity 0, degrees,
+/// default range ±30 with step 1, mutation step 6 (12 when the loss is tiny).
+const ROTATION_LINE: &str = "gene rotation (geometric): limits -180..180, identity 0, unit degrees, default range -30..30, default step 1, mutation step 6 (12 when the loss is tiny)";
+
+#[test]
+fn plugins_text_shows_each_genes_limits_identity_unit_and_defaults() {
+    let text = fuzzaug(&["plugins"]).ok().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("transform  rotation "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // The component line, where it comes from, then its gene.
+    assert!(lines[at + 1].trim_start().starts_with("from "), "{text}");
+    assert_eq!(lines[at + 2].trim_start(), ROTATION_LINE, "{text}");
+    assert!(lines[at + 2].starts_with(&" ".repeat(27)), "{text}");
+    // Every transform has its gene line; no other kind has one.
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("transform ") {
+            let name = l.split_whitespace().nth(1).unwrap();
+            assert!(
+                lines[i + 2]
+                    .trim_start()
+                    .starts_with(&format!("gene {name} (")),
+                "{name}: {text}"
+            );
+        } else if l.trim_start().starts_with("gene ") {
+            assert!(lines[i - 2].starts_with("transform "), "{text}");
+        }
+    }
+    // A gene without a default step would say so: zoom's is 0.01, contrast's 0.025.
+    assert!(text.contains("gene zoom (geometric): limits 0.25..4, identity 1, unit factor, default range 0.9..1.1, default step 0.01,"), "{text}");
+}
+
+#[test]
+fn plugins_check_shows_the_genes_of_one_library() {
+    let lib = plugin("spatial");
+    let text = fuzzaug(&["plugins", "--check", lib.to_str().unwrap()])
+        .ok()
+        .to_string();
+    assert!(
+        text.lines().any(|l| l.trim_start() == ROTATION_LINE),
+        "{text}"
+    );
+}
+
+#[test]
+fn plugins_json_shows_each_genes_limits_identity_unit_and_defaults() {
+    let out = fuzzaug(&["plugins", "--json"]);
+    let v: Value = serde_json::from_str(out.ok()).expect("valid JSON");
+    let comps = v["components"].as_array().unwrap();
+    let rotation = comps.iter().find(|c| c["name"] == "rotation").unwrap();
+    assert_eq!(
+        rotation["gene"],
+        serde_json::json!({
+            "name": "rotation",
+            "kind": "geometric",
+            "unit": "degrees",
+            "limits": [-180.0, 180.0],
+            "identity": 0.0,
+            "default_range": [-30.0, 30.0],
+            "default_step": 1.0,
+            "mutation_step": 6.0,
+            "low_loss_mutation_step": 12.0,
+        }),
+        "{rotation}"
+    );
+    // The other fields stay.
+    assert_eq!(rotation["kind"], "transform");
+    assert!(rotation["parameters"].is_array());
+    // Only transforms have a gene; the library listing carries it too.
+    for c in comps {
+        assert_eq!(c.get("gene").is_some(), c["kind"] == "transform", "{c}");
+    }
+    let spatial = v["libraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| {
+            l["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("libfuzzaug_spatial.so")
+        })
+        .unwrap();
+    let lib_rotation = spatial["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rotation")
+        .unwrap();
+    assert_eq!(lib_rotation["gene"], rotation["gene"]);
+}
+
+#[test]
+fn plugins_json_genes_are_what_each_transform_reports() {
+    // Every bundled transform's listing equals the TransformInfo its plugin returns when the
+    // host builds it for a config.
+    let out = fuzzaug(&["plugins", "--json"]);
+    let v: Value = serde_json::from_str(out.ok()).expect("valid JSON");
+    let mut path = SearchPath::default();
+    path.push(fuzzaug_tests::bin_dir(), "test");
+    let registry = Registry::discover(&path, &Default::default()).unwrap();
+    let ctx = ComponentContext {
+        seed: 7,
+        config_dir: ".".into(),
+    };
+    let transforms: Vec<&Value> = v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "transform")
+        .collect();
+    assert!(transforms.len() >= 9, "{transforms:?}");
+    for c in transforms {
+        let name = c["name"].as_str().unwrap();
+        let info = registry
+            .transform(name, &toml::Table::new(), &ctx)
+            .unwrap()
+            .info()
+            .unwrap();
+        let g = &c["gene"];
+        assert_eq!(g["name"], info.gene.as_str(), "{c}");
+        assert_eq!(g["unit"], info.unit.as_str(), "{c}");
+        assert_eq!(g["kind"], info.kind.as_str(), "{c}");
+        assert_eq!(g["limits"], serde_json::json!(info.limits), "{c}");
+        assert_eq!(g["identity"], info.identity, "{c}");
+        assert_eq!(
+            g["default_range"],
+            serde_json::json!(info.default_range),
+            "{c}"
+        );
+        assert_eq!(
+            g["default_step"],
+            serde_json::json!(info.default_step.into_option()),
+            "{c}"
+        );
+        assert_eq!(g["mutation_step"], info.mutation_step, "{c}");
+        assert_eq!(
+            g["low_loss_mutation_step"], info.low_loss_mutation_step,
+            "{c}"
+        );
+    }
+}

@@ -164,6 +164,7 @@ fn exports_of_built_in_networks_give_fuzzaugs_logits_in_pytorch() {
                     folder.to_str().unwrap(),
                     "w.safetensors",
                     "w.probe.safetensors",
+                    arch,
                 ],
             )
             .trim()
@@ -299,7 +300,7 @@ fn bad_torchscript_modules_are_refused_naming_the_file() {
     refused(
         "seven",
         "torchscript = \"net7.pt\"",
-        "net7.pt: the module maps a batch of 2 images of 3×16×16 to a tensor of shape [2, 7], but this dataset needs logits of shape [N, classes] = [2, 10]",
+        "net7.pt: the module maps a batch of 2 images of 3×16×16 to a tensor of shape [2, 7] in training mode, but this dataset needs logits of shape [N, classes] = [2, 10]",
     );
     refused(
         "fixed",

@@ -59,8 +59,17 @@ fn keep_best_keeps_the_best_epoch_beside_the_last() {
     let (b, l) = (run.join("checkpoints/best"), run.join("checkpoints/last"));
     assert_ne!(std::fs::read(&b).unwrap(), std::fs::read(&l).unwrap());
 
+    fuzzaug_in(&["eval", "runs/b"], Some(dir.path())).ok();
     let out = fuzzaug_in(&["eval", "runs/b", "--which", "best"], Some(dir.path()));
     let text = out.ok();
+    // Each checkpoint's report in its own folder.
+    for (folder, epoch) in [("default", accs.len()), ("default@best", best + 1)] {
+        let report: Value = serde_json::from_str(
+            &std::fs::read_to_string(run.join(format!("eval/{folder}/eval.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["epoch"], epoch as u64, "{folder}");
+    }
     assert!(
         text.contains(&format!("(epoch {})", best + 1))
             && text.contains(&format!("test accuracy {:.4}", accs[best])),
@@ -100,6 +109,61 @@ fn keep_best_keeps_the_best_epoch_beside_the_last() {
     }
     let resumed = summary(&dir.path().join("runs/r"));
     assert_eq!(resumed["best"], s["best"], "best across resumes");
+
+    // A run can start from its best checkpoint: the checkpoint file itself is an `init`.
+    dir.write(
+        "i.toml",
+        &config("i", 1, "", "init = \"runs/b/checkpoints/best\""),
+    );
+    let out = fuzzaug_in(&["run", "i.toml"], Some(dir.path()));
+    assert_eq!(
+        format!("{:.4}", accuracy_at_start(out.ok())),
+        format!("{:.4}", accs[best])
+    );
+}
+
+/// `keep_best = "robust_acc"` compares the epochs that measure robust accuracy; a best lost
+/// in a stop between the two checkpoint writes comes back on resume.
+#[test]
+fn keep_best_by_robust_accuracy_and_its_recovery() {
+    let dir = Scratch::new();
+    dir.write("c.toml", &config("k", 3, "keep_best = \"robust_acc\"", ""));
+    fuzzaug_in(
+        &["run", "c.toml", "--quiet", "--stop-after", "2"],
+        Some(dir.path()),
+    )
+    .ok();
+    let run = dir.path().join("runs/k");
+    let best = run.join("checkpoints/best");
+    assert!(best.is_file());
+    // As if the process died after writing `last` of epoch 2 but before `best`.
+    let jsonl = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let robust: Vec<f64> = jsonl
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["robust_acc"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    std::fs::remove_file(&best).unwrap();
+    fuzzaug_in(&["run", "--resume", "runs/k", "--quiet"], Some(dir.path())).ok();
+    let jsonl = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let all: Vec<f64> = jsonl
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["robust_acc"]
+                .as_f64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(&all[..2], &robust[..]);
+    // Epoch 1 is gone with the deleted file; the best is among epochs 2 and 3.
+    let want = if all[2] > all[1] { 3 } else { 2 };
+    let s = summary(&run);
+    assert_eq!(s["best"]["metric"], "robust_acc");
+    assert_eq!(s["best"]["epoch"], want, "{all:?}");
+    assert_eq!(s["best"]["value"].as_f64().unwrap(), all[want as usize - 1]);
 }
 
 /// A run without `keep_best` has no best checkpoint to read, and says why.
@@ -322,6 +386,16 @@ fn init_refuses_mismatches_and_reinit_starts_a_new_head() {
         out.stdout
     );
 
+    dir.write(
+        "t.toml",
+        &config("t", 1, "", "init = \"a.safetensors\"\nreinit = [\"fc.\"]"),
+    );
+    let e = fuzzaug_in(&["run", "t.toml", "--quiet"], Some(dir.path()));
+    assert!(
+        e.fails().contains("`model.reinit`: `fc.` names no variable of this model (a variable or its layer, e.g. one of: bn1, bn2, bn3, conv1, conv2, conv3, fc)"),
+        "{}",
+        e.stderr
+    );
     dir.write(
         "r.toml",
         &config("r", 1, "", "init = \"a.safetensors\"").replace("small-cnn", "preact-resnet20"),

@@ -35,7 +35,11 @@ fn resolve(
         return Ok((exp, ckpt.clone(), out));
     }
     // A run directory, or a checkpoint inside one (RUN_DIR/checkpoints/FILE).
-    let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which)?;
+    let hint = format!(
+        "; give a config with `fuzzaug eval CONFIG --checkpoint {}`",
+        args.target.display()
+    );
+    let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which, &hint)?;
     let exp = Experiment::load_run(dir.path(), set, cli_dirs)?;
     let name = args
         .threat
@@ -48,7 +52,7 @@ fn resolve(
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| dir.path().join("eval").join(name))
+        .unwrap_or_else(|| dir.eval_report(&name, args.which.unwrap_or_default()))
         .join("eval.json");
     Ok((exp, ckpt, out))
 }

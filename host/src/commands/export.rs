@@ -46,7 +46,7 @@ fn grid_words(meta: &Meta) -> String {
 
 /// Exports; prints what it wrote.
 pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which)?;
+    let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which, "")?;
     let out = out_path(args, &dir, &ckpt);
     let probe_file = args.probe.map(|_| probe_path(&out));
     for file in std::iter::once(&out).chain(&probe_file) {
@@ -58,15 +58,12 @@ pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         }
     }
     let exp = Experiment::load_run(dir.path(), &[], cli_dirs)?;
-    let (mut dataset, info, (mean, std)) = exp.dataset()?;
-    let spec = InputSpec {
-        channels: i64::from(info.channels),
-        height: i64::from(info.height),
-        width: i64::from(info.width),
-        classes: info.classes.len() as i64,
-    };
+    let (mut dataset, info, today) = exp.dataset()?;
+    let spec = InputSpec::of(&info);
     // A plain NCHW model on the CPU: what PyTorch users load, whatever the run trained on.
     let (mut vs, network, meta) = checkpointer::load_network(&exp.config, &spec, &ckpt)?;
+    // The normalisation the model was trained with, whatever the dataset measures today.
+    let (mean, std) = meta.normalization.clone().unwrap_or(today);
     if network.scripted.is_some() && args.format != "torchscript" {
         bail!(
             "{} holds a TorchScript network (`{}`), whose buffers live in the module: export it \

@@ -1,11 +1,77 @@
 //! `fuzzaug plugins [--json] [--check LIB.so]`.
+//!
+//! Each transform is also built once with its default settings, so that the listing shows the
+//! gene it contributes as the plugin declares it ([`TransformInfo`]): limits, identity, unit,
+//! default range and step, and mutation steps.
 use crate::{
     cli::PluginsArgs,
     plugins::{Library, Registry, SearchPath},
 };
-use fuzzaug_sdk::ComponentInfo;
+use fuzzaug_sdk::{ComponentContext, ComponentInfo, ComponentKind, PluginError, TransformInfo};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+
+/// The gene transform component `c` of `lib` declares, built with its default settings; `None`
+/// for other kinds, an error message when the plugin cannot build it without settings.
+fn gene_info(c: &ComponentInfo, lib: &Library) -> Option<Result<TransformInfo, String>> {
+    if c.kind != ComponentKind::Transform {
+        return None;
+    }
+    // The component line above names the component and its library; a panic's message names
+    // the method too.
+    let failed = |method: &str, e: PluginError| {
+        if e.panicked {
+            e.message.to_string()
+        } else {
+            format!("`{method}` failed: {e}")
+        }
+    };
+    let ctx = ComponentContext {
+        seed: 0,
+        config_dir: ".".into(),
+    };
+    Some(
+        (lib.module.new_transform())(c.name.as_str().into(), "".into(), &ctx)
+            .into_result()
+            .map_err(|e| failed("new", e))
+            .and_then(|t| t.info().into_result().map_err(|e| failed("info", e))),
+    )
+}
+
+fn gene_json(g: &TransformInfo) -> Value {
+    json!({
+        "name": g.gene.as_str(),
+        "kind": g.kind.as_str(),
+        "unit": g.unit.as_str(),
+        "limits": g.limits,
+        "identity": g.identity,
+        "default_range": g.default_range,
+        "default_step": g.default_step.into_option(),
+        "mutation_step": g.mutation_step,
+        "low_loss_mutation_step": g.low_loss_mutation_step,
+    })
+}
+
+/// One line: `gene rotation (geometric): limits -180..180, identity 0, unit degrees, ...`.
+fn gene_line(g: &TransformInfo) -> String {
+    let step = match g.default_step.into_option() {
+        Some(s) => format!("default step {s}"),
+        None => "no default step (continuous)".to_string(),
+    };
+    format!(
+        "gene {} ({}): limits {}..{}, identity {}, unit {}, default range {}..{}, {step}, mutation step {} ({} when the loss is tiny)",
+        g.gene.as_str(),
+        g.kind.as_str(),
+        g.limits[0],
+        g.limits[1],
+        g.identity,
+        g.unit.as_str(),
+        g.default_range[0],
+        g.default_range[1],
+        g.mutation_step,
+        g.low_loss_mutation_step
+    )
+}
 
 fn component_json(c: &ComponentInfo, lib: &Library) -> Value {
     let params: Vec<Value> = c
@@ -13,13 +79,22 @@ fn component_json(c: &ComponentInfo, lib: &Library) -> Value {
         .iter()
         .map(|p| json!({"name": p.name.as_str(), "type": p.ty.as_str(), "default": (!p.default.is_empty()).then(|| p.default.as_str()), "required": p.is_required(), "doc": p.doc.as_str()}))
         .collect();
-    json!({
+    let mut v = json!({
         "kind": c.kind.as_str(),
         "name": c.name.as_str(),
         "library": lib.path.display().to_string(),
         "summary": c.summary.as_str(),
         "parameters": params,
-    })
+    });
+    match gene_info(c, lib) {
+        Some(Ok(g)) => v["gene"] = gene_json(&g),
+        Some(Err(e)) => {
+            v["gene"] = Value::Null;
+            v["gene_error"] = json!(e);
+        }
+        None => {}
+    }
+    v
 }
 
 fn library_json(lib: &Library) -> Value {
@@ -45,6 +120,11 @@ fn print_component(c: &ComponentInfo, lib: &Library) {
         c.summary.as_str()
     );
     println!("{:<27} from {}", "", lib.path.display());
+    match gene_info(c, lib) {
+        Some(Ok(g)) => println!("{:<27} {}", "", gene_line(&g)),
+        Some(Err(e)) => println!("{:<27} gene not shown: {e}", ""),
+        None => {}
+    }
     for p in c.params.iter() {
         let default = if p.is_required() {
             "required".to_string()

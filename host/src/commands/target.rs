@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 
 /// The run directory and checkpoint that `target` names; `which` picks the checkpoint of a run
 /// directory (default `last`) and is refused with a checkpoint file, which already is one.
-pub fn run_checkpoint(target: &Path, which: Option<Which>) -> anyhow::Result<(RunDir, PathBuf)> {
+/// `otherwise` ends the message for a target that is neither (what else the command takes).
+pub fn run_checkpoint(
+    target: &Path,
+    which: Option<Which>,
+    otherwise: &str,
+) -> anyhow::Result<(RunDir, PathBuf)> {
     let (dir, ckpt) = if target.is_dir() {
         let dir = RunDir::new(target);
         let ckpt = dir.checkpoint(which.unwrap_or_default());
@@ -27,9 +32,8 @@ pub fn run_checkpoint(target: &Path, which: Option<Which>) -> anyhow::Result<(Ru
             .filter(RunDir::looks_like_one)
             .with_context(|| {
                 format!(
-                    "{} is neither a run directory nor a checkpoint inside one; give a config with `fuzzaug eval CONFIG --checkpoint {}`",
+                    "{} is neither a run directory nor a checkpoint inside one{otherwise}",
                     target.display(),
-                    target.display()
                 )
             })?;
         (dir, target.to_path_buf())

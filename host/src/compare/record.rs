@@ -66,7 +66,7 @@ pub struct Record {
 
 /// The robust accuracy of every protocol of every `eval/<threat>/eval.json` in `dir`.
 fn attacks(dir: &Path) -> Vec<(String, f64)> {
-    let Ok(entries) = std::fs::read_dir(dir.join("eval")) else {
+    let Ok(entries) = std::fs::read_dir(crate::rundir::RunDir::new(dir).evals()) else {
         return Vec::new();
     };
     let mut threats: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();

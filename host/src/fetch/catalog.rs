@@ -1,12 +1,15 @@
 //! The public datasets `fuzzaug fetch` knows: where they live and their pinned SHA-256.
-//! Hashes are those of the official archives (as also pinned by TensorFlow Datasets).
+//! Hashes are those of the official archives (as also pinned by TensorFlow Datasets); sizes are
+//! the published ones (the CIFAR sizes as the Toronto server and Zenodo serve them, the MNIST and
+//! Fashion-MNIST sizes as every copy of those files has).
 
 /// One file to download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Remote {
     /// File name, appended to the base URL.
     pub file: &'static str,
-    /// Size in bytes, for the progress bar.
+    /// The published size in bytes: for the progress bar, and the message that says which
+    /// file to place by hand when the download fails.
     pub size: u64,
     /// Expected SHA-256, hex.
     pub sha256: &'static str,

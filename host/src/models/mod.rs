@@ -52,6 +52,18 @@ pub struct InputSpec {
     pub classes: i64,
 }
 
+impl InputSpec {
+    /// The input and output of a network for the dataset `info` describes.
+    pub fn of(info: &fuzzaug_sdk::DatasetInfo) -> Self {
+        Self {
+            channels: i64::from(info.channels),
+            height: i64::from(info.height),
+            width: i64::from(info.width),
+            classes: info.classes.len() as i64,
+        }
+    }
+}
+
 /// `did you mean `x`? ` for the architecture nearest `name`, if one is near.
 fn did_you_mean(name: &str) -> String {
     fuzzaug_sdk::settings::did_you_mean(name, ARCHS)

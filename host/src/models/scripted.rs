@@ -25,14 +25,17 @@ impl Scripted {
     /// maps a batch of `spec` images to `[N, classes]` logits.
     pub fn load(path: &Path, vs: &nn::Path, spec: &InputSpec) -> anyhow::Result<Self> {
         let origin = path.display().to_string();
-        let module = TrainableCModule::load(path, vs.clone()).map_err(|e| {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {origin}"))?;
+        let not_loadable = |e: tch::TchError| {
             anyhow::anyhow!(
                 "{origin} is not a loadable TorchScript module (save one with \
                  `torch.jit.script(model).save(...)`): {}",
                 first_line(&e.to_string())
             )
-        })?;
-        Self::checked(module, origin, vs.device(), spec)
+        };
+        let module = TrainableCModule::load_data(&mut std::io::Cursor::new(&bytes), vs.clone())
+            .map_err(not_loadable)?;
+        Self::checked(module, &bytes, origin, vs.device(), spec)
     }
 
     /// Loads a module from the bytes [`Scripted::to_bytes`] gave, as a checkpoint holds them.
@@ -49,19 +52,39 @@ impl Scripted {
                     first_line(&e.to_string())
                 )
             })?;
-        Self::checked(module, origin.to_string(), vs.device(), spec)
+        Self::checked(module, bytes, origin.to_string(), vs.device(), spec)
     }
 
+    /// `module` as a network, once it maps batches of 2 and 3 images of `spec` to logits in
+    /// evaluation mode and, on a throwaway copy loaded from the same `bytes` (so that no
+    /// BatchNorm statistic moves), in training mode too.
     fn checked(
         module: TrainableCModule,
+        bytes: &[u8],
         origin: String,
         device: Device,
         spec: &InputSpec,
     ) -> anyhow::Result<Self> {
+        let scratch = nn::VarStore::new(device);
+        let copy = TrainableCModule::load_data(&mut std::io::Cursor::new(bytes), scratch.root())
+            .map_err(|e| anyhow::anyhow!("{origin}: {}", first_line(&e.to_string())))?;
+        let throwaway = Self {
+            inner: Mutex::new((copy, false)),
+            origin: origin.clone(),
+        };
+        throwaway.probe(spec, device, true)?;
         let net = Self {
             inner: Mutex::new((module, true)),
             origin,
         };
+        net.probe(spec, device, false)?;
+        Ok(net)
+    }
+
+    /// Checks the logits of batches of 2 and 3 zero images in mode `train`.
+    fn probe(&self, spec: &InputSpec, device: Device, train: bool) -> anyhow::Result<()> {
+        let net = self;
+        let mode = if train { "training" } else { "evaluation" };
         // Two batch sizes, so that a trace which fixed its batch size is refused here rather
         // than failing mid-epoch on a smaller last batch.
         for n in [2, 3] {
@@ -69,11 +92,13 @@ impl Scripted {
                 [n, spec.channels, spec.height, spec.width],
                 (Kind::Float, device),
             )?;
-            let out = tch::no_grad(|| net.forward(&probe, false))?;
+            let out = tch::no_grad(|| net.forward(&probe, train))
+                .with_context(|| format!("in {mode} mode"))?;
             ensure!(
                 out.size() == [n, spec.classes],
                 "{}: the module maps a batch of {n} images of {}×{}×{} to a tensor of shape \
-                 {:?}, but this dataset needs logits of shape [N, classes] = [{n}, {}]",
+                 {:?} in {mode} mode, but this dataset needs logits of shape [N, classes] = \
+                 [{n}, {}]",
                 net.origin,
                 spec.channels,
                 spec.height,
@@ -82,7 +107,7 @@ impl Scripted {
                 spec.classes
             );
         }
-        Ok(net)
+        Ok(())
     }
 
     /// The forward pass in training or evaluation mode.

@@ -18,7 +18,9 @@ pub struct Picture {
 }
 
 impl Picture {
-    fn rgb(&self, x: usize, y: usize) -> RGBColor {
+    /// The colour of pixel (x, y): RGB from the first three channels, grey from the first of
+    /// fewer.
+    pub fn rgb(&self, x: usize, y: usize) -> RGBColor {
         let at = |c: usize| self.pixels[(c * self.height + y) * self.width + x];
         if self.channels >= 3 {
             RGBColor(at(0), at(1), at(2))

@@ -11,17 +11,31 @@ use anyhow::Context;
 #[derive(Debug, Clone)]
 pub struct Best {
     metric: KeepBest,
-    /// The best value and its epoch, once an epoch has measured the metric.
-    held: Option<(f64, u32)>,
+    /// The best value, what it was measured on and its epoch, once an epoch has measured the
+    /// metric.
+    held: Option<(Measured, u32)>,
+}
+
+/// A value of the metric and what it was measured on: robust accuracy on one grid and subset
+/// is not comparable with another's (a resume may change `[eval]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Measured {
+    value: f64,
+    on: (Option<usize>, Option<usize>),
 }
 
 /// The metric's value in `figures`, when that epoch measured it.
-fn value(metric: KeepBest, figures: &checkpoint::Figures) -> Option<f64> {
-    match metric {
-        KeepBest::TestAcc => figures.test_acc,
-        KeepBest::RobustAcc => figures.robust_acc,
-    }
-    .filter(|v| v.is_finite())
+fn value(metric: KeepBest, figures: &checkpoint::Figures) -> Option<Measured> {
+    let (value, on) = match metric {
+        KeepBest::TestAcc => (figures.test_acc, (None, None)),
+        KeepBest::RobustAcc => (
+            figures.robust_acc,
+            (figures.robust_grid_size, figures.robust_subset),
+        ),
+    };
+    value
+        .filter(|v| v.is_finite())
+        .map(|value| Measured { value, on })
 }
 
 impl Best {
@@ -53,8 +67,15 @@ impl Best {
         let Some(v) = value(self.metric, figures) else {
             return Ok(false);
         };
-        if self.held.is_some_and(|(best, at)| v <= best || at == epoch) {
-            return Ok(false);
+        match self.held {
+            Some((_, at)) if at == epoch => return Ok(false),
+            Some((best, at)) if best.on != v.on => log::warn!(
+                "keep_best: epoch {epoch} measured {} on another grid or subset than the best so \
+                 far (epoch {at}); the best is kept among the epochs measured as epoch {epoch} is",
+                self.metric.name()
+            ),
+            Some((best, _)) if v.value <= best.value => return Ok(false),
+            _ => {}
         }
         let (last, best) = (dir.last_checkpoint(), dir.best_checkpoint());
         let bytes = std::fs::read(&last).with_context(|| format!("reading {}", last.display()))?;
@@ -66,9 +87,9 @@ impl Best {
 
     /// What `summary.json` says of it.
     pub fn summary(&self) -> Option<BestCheckpoint> {
-        self.held.map(|(value, epoch)| BestCheckpoint {
+        self.held.map(|(m, epoch)| BestCheckpoint {
             metric: self.metric.name().to_string(),
-            value,
+            value: m.value,
             epoch,
             checkpoint: crate::rundir::Which::Best.name().to_string(),
         })

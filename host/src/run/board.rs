@@ -5,14 +5,14 @@
 //! holds for the first training images. A resumed session starts with TensorBoard's session
 //! start at its first epoch and logs every tag again from there, so a resumed run shows each
 //! epoch once.
+use crate::report::preview::Picture;
 use crate::{
     config::LogConfig,
     rundir::{metrics::Row, RunDir},
     tensorboard::EventWriter,
     train::Session,
 };
-use anyhow::{ensure, Context};
-use tch::{Device, Kind};
+use anyhow::ensure;
 
 /// Training images shown in the grid.
 const SHOWN: u64 = 16;
@@ -85,41 +85,27 @@ fn chosen_grid(session: &Session, epoch: u32) -> anyhow::Result<(Vec<u8>, u32, u
         &chromosomes,
         u64::from(epoch),
     )?;
-    let pixels = pixels
-        .f_round()?
-        .f_clamp(0.0, 255.0)?
-        .f_to_kind(Kind::Uint8)?
-        .f_to_device(Device::Cpu)?
-        .f_contiguous()?;
-    let size = pixels.size();
-    let (c, h, w) = (size[1] as usize, size[2] as usize, size[3] as usize);
-    let mut data = vec![0u8; pixels.numel()];
-    pixels
-        .f_copy_data_u8(&mut data, pixels.numel())
-        .context("copying the variants")?;
-    Ok(tile(&data, n as usize, c, h, w))
+    Ok(tile(&crate::report::preview::pictures(&pixels)?))
 }
 
-/// `n` images of `c`×`h`×`w` bytes (planes) as an RGB grid of [`COLUMNS`] tiles a row,
-/// enlarged to at least [`MIN_TILE`] pixels, with a one-pixel grey border; and its width and
-/// height.
-fn tile(data: &[u8], n: usize, c: usize, h: usize, w: usize) -> (Vec<u8>, u32, u32) {
+/// Pictures of one size as an RGB grid of [`COLUMNS`] tiles a row, enlarged to at least
+/// [`MIN_TILE`] pixels, with a one-pixel grey border; and its width and height.
+fn tile(pictures: &[Picture]) -> (Vec<u8>, u32, u32) {
+    let n = pictures.len();
+    let (h, w) = pictures.first().map_or((1, 1), |p| (p.height, p.width));
     let scale = MIN_TILE.div_ceil(h.max(w)).max(1);
     let (th, tw) = (h * scale + 1, w * scale + 1);
     let cols = COLUMNS.min(n.max(1));
     let rows = n.div_ceil(cols).max(1);
     let (width, height) = (cols * tw + 1, rows * th + 1);
     let mut rgb = vec![128u8; width * height * 3];
-    for i in 0..n {
+    for (i, p) in pictures.iter().enumerate() {
         let (x0, y0) = ((i % cols) * tw + 1, (i / cols) * th + 1);
-        for y in 0..h * scale {
-            for x in 0..w * scale {
+        for y in 0..h.min(p.height) * scale {
+            for x in 0..w.min(p.width) * scale {
                 let at = ((y0 + y) * width + x0 + x) * 3;
-                for (k, out) in rgb[at..at + 3].iter_mut().enumerate() {
-                    // Grey images repeat their one plane.
-                    let plane = if c == 1 { 0 } else { k };
-                    *out = data[((i * c + plane) * h + y / scale) * w + x / scale];
-                }
+                let c = p.rgb(x / scale, y / scale);
+                rgb[at..at + 3].copy_from_slice(&[c.0, c.1, c.2]);
             }
         }
     }
@@ -132,16 +118,27 @@ mod tests {
 
     #[test]
     fn tiles_enlarge_and_place_each_image() {
-        // Two 1-channel 2×2 images: 0..4 and 10..14.
-        let data = [0, 1, 2, 3, 10, 11, 12, 13];
-        let (rgb, w, h) = tile(&data, 2, 1, 2, 2);
+        // Two 1-channel 2×2 images: 0..4 and 10..14, and a 2-channel one, shown grey.
+        let grey = |pixels: Vec<u8>, channels| Picture {
+            channels,
+            height: 2,
+            width: 2,
+            pixels,
+        };
+        let pictures = [
+            grey(vec![0, 1, 2, 3], 1),
+            grey(vec![10, 11, 12, 13], 1),
+            grey(vec![20, 21, 22, 23, 30, 31, 32, 33], 2),
+        ];
+        let (rgb, w, h) = tile(&pictures);
         // 32× enlargement (64 / 2), two tiles in a row, borders.
-        assert_eq!((w, h), (2 * 65 + 1, 65 + 1));
+        assert_eq!((w, h), (3 * 65 + 1, 65 + 1));
         let px = |x: usize, y: usize| &rgb[(y * w as usize + x) * 3..(y * w as usize + x) * 3 + 3];
         assert_eq!(px(0, 0), [128, 128, 128]);
         assert_eq!(px(1, 1), [0, 0, 0]);
         assert_eq!(px(1 + 32, 1), [1, 1, 1]);
         assert_eq!(px(1 + 32, 1 + 32), [3, 3, 3]);
         assert_eq!(px(66 + 1, 1 + 63), [12, 12, 12]);
+        assert_eq!(px(131 + 1 + 32, 1 + 32), [23, 23, 23]);
     }
 }

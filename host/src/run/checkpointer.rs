@@ -81,7 +81,7 @@ pub fn save(
         .vs
         .variables()
         .into_iter()
-        .map(|(k, t)| (format!("model/{k}"), t))
+        .map(|(k, t)| (checkpoint::model_key(&k), t))
         .collect();
     tensors.extend(session.optimizer.state_tensors());
     if let Some(s) = &session.scripted {
@@ -104,6 +104,8 @@ pub fn load_model(session: &mut Session, path: &Path) -> anyhow::Result<u32> {
     let ckpt = checkpoint::load(path, session.device)?;
     let classes = session.parts.dataset_info.classes.len();
     check_model(&ckpt.meta, &session.config, classes, path)?;
+    ckpt.meta
+        .check_normalization(&session.parts.normalization, path)?;
     install_module(session, &ckpt.tensors, path)?;
     copy_model(&session.vs, &ckpt.tensors, path)?;
     Ok(ckpt.meta.epoch)
@@ -150,7 +152,7 @@ fn copy_model(
     let _guard = tch::no_grad_guard();
     for (name, mut var) in vs.variables() {
         let saved = tensors
-            .get(&format!("model/{name}"))
+            .get(&checkpoint::model_key(&name))
             .with_context(|| format!("{}: no tensor for `{name}`", path.display()))?;
         var.f_copy_(saved).with_context(|| {
             format!("{}: tensor `{name}` does not fit the model", path.display())

@@ -8,7 +8,6 @@ use crate::{
     },
     train::{Accuracy, EpochStats, Robust, Session, Stopped},
 };
-use indicatif::ProgressBar;
 use serde_json::json;
 use std::time::Instant;
 
@@ -24,8 +23,8 @@ pub struct Epochs<'a> {
     pub dir: &'a RunDir,
     /// Its metrics.
     pub metrics: &'a Metrics,
-    /// The progress bar (hidden when quiet or not on a terminal).
-    pub bar: ProgressBar,
+    /// What the person watching sees.
+    pub progress: super::progress::Progress,
     /// Wall seconds of every finished epoch, over every session.
     pub train_seconds: f64,
     /// The latest test accuracy and robust evaluation.
@@ -92,22 +91,43 @@ impl Epochs<'_> {
             return Err(self.failed(epoch, before.into()));
         }
         let started = Instant::now();
+        self.progress.training(epochs, epoch);
         let stats = self
             .session
-            .train_epoch(epoch, &self.bar, interrupt::requested)
+            .train_epoch(epoch, &self.progress.bar, interrupt::requested)
             .map_err(|e| self.failed(epoch, e))?;
-        let test = self.session.evaluate()?;
+        let phase = self.progress.phase(
+            &format!(
+                "epoch {}/{epochs}: test accuracy on {} images",
+                epoch + 1,
+                self.session.data.test.len()
+            ),
+            0,
+        );
+        let test = self.session.evaluate();
+        self.progress.end_phase(phase);
+        let test = test?;
         self.train_seconds += started.elapsed().as_secs_f64();
         let eval = &self.session.config.eval;
         let due = epoch + 1 == epochs
             || (eval.robust_every > 0 && (epoch + 1).is_multiple_of(eval.robust_every));
         let robust = if due {
             let subset = eval.robust_subset;
-            Some(
-                self.session
-                    .robust_until(subset, &interrupt::requested)
-                    .map_err(|e| self.failed(epoch, e))?,
-            )
+            let (images, grid, passes) = self.session.robust_size(subset);
+            let phase = self.progress.phase(
+                &format!(
+                    "epoch {}/{epochs}: robust grid, {grid} variants × {images} images (passes)",
+                    epoch + 1
+                ),
+                passes,
+            );
+            let step = || {
+                phase.inc(1);
+                interrupt::requested()
+            };
+            let robust = self.session.robust_until(subset, &step);
+            self.progress.end_phase(phase);
+            Some(robust.map_err(|e| self.failed(epoch, e))?)
         } else {
             None
         };
@@ -117,14 +137,19 @@ impl Epochs<'_> {
                 early_exit: true,
                 failures: 0,
             };
+            let phase = self.progress.phase(
+                &format!("epoch {}/{epochs}: the run's eval protocols", epoch + 1),
+                0,
+            );
             let report = crate::eval::evaluate(
                 self.exp,
                 self.session,
                 threat,
                 options,
                 &interrupt::requested,
-            )
-            .map_err(|e| self.failed(epoch, e))?;
+            );
+            self.progress.end_phase(phase);
+            let report = report.map_err(|e| self.failed(epoch, e))?;
             row.set_protocols(
                 report
                     .protocols
@@ -133,9 +158,6 @@ impl Epochs<'_> {
             );
         }
         self.metrics.append(&row)?;
-        if let Some(board) = &mut self.board {
-            board.epoch(self.session, &row)?;
-        }
         let figures = crate::rundir::checkpoint::Figures {
             test_acc: Some(test.accuracy),
             robust_acc: robust.as_ref().map(|r| r.robust_acc),
@@ -151,6 +173,17 @@ impl Epochs<'_> {
         )?;
         if let Some(best) = &mut self.best {
             best.offer(self.dir, &figures, epoch + 1)?;
+        }
+        // After the checkpoint: TensorBoard is a view of the run, and a failure to write it
+        // (a full disk, a strategy's odd answer for the image grid) stops the view, not the run.
+        if let Some(board) = &mut self.board {
+            if let Err(e) = board.epoch(self.session, &row) {
+                log::warn!(
+                    "TensorBoard logging stopped at epoch {}: {e:#}; the run goes on",
+                    epoch + 1
+                );
+                self.board = None;
+            }
         }
         self.last = Some((test.accuracy, robust.clone()));
         Ok(Done {
@@ -171,12 +204,10 @@ impl Epochs<'_> {
             .as_ref()
             .map(|r| format!(" | robust {:.4} (grid {})", r.robust_acc, r.grid_size))
             .unwrap_or_default();
-        self.bar.suspend(|| {
-            log::info!(
-                "epoch {}/{epochs}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4}{robust} | {:.1} s, {:.0} img/s",
-                epoch + 1, stats.loss, stats.accuracy, test.loss, test.accuracy, stats.seconds, stats.images_per_second
-            )
-        });
+        self.progress.line(&format!(
+            "epoch {}/{epochs}: train loss {:.4} acc {:.4} | test loss {:.4} acc {:.4}{robust} | {:.1} s, {:.0} img/s",
+            epoch + 1, stats.loss, stats.accuracy, test.loss, test.accuracy, stats.seconds, stats.images_per_second
+        ));
     }
 }
 

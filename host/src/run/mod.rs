@@ -8,6 +8,7 @@ pub mod board;
 pub mod checkpointer;
 pub mod epochs;
 pub mod interrupt;
+pub mod progress;
 pub mod report;
 pub mod start;
 
@@ -20,8 +21,7 @@ use crate::{
     setup::Experiment,
     train::Session,
 };
-use indicatif::ProgressBar;
-use std::{io::IsTerminal, path::Path};
+use std::path::Path;
 
 /// How to treat an existing run directory, and what to print.
 #[derive(Debug, Clone, Copy, Default)]
@@ -146,18 +146,16 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         Some(metric) => Some(best::Best::open(metric, &dir)?),
         None => None,
     };
-    let bar = if options.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
+    let progress =
+        progress::Progress::new(&exp.config.name, &session, options.quiet, started.epoch);
+    progress.header(exp, &session, started.epoch);
     let mut epochs = epochs::Epochs {
         exp,
         threat,
         session: &mut session,
         dir: &dir,
         metrics: &started.metrics,
-        bar,
+        progress,
         train_seconds: started.train_seconds,
         last: None,
         best,
@@ -169,7 +167,7 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
         epochs.report(epoch, total, &done, options);
         let this_session = epoch + 1 - started.epoch;
         if options.stop_after.is_some_and(|n| this_session >= n) && epoch + 1 < total {
-            epochs.bar.finish_and_clear();
+            epochs.progress.bar.finish_and_clear();
             return Ok(Outcome::Paused {
                 dir,
                 epoch: epoch + 1,
@@ -177,7 +175,7 @@ pub fn run(exp: &Experiment, options: Options) -> anyhow::Result<Outcome> {
             });
         }
     }
-    epochs.bar.finish_and_clear();
+    epochs.progress.bar.finish_and_clear();
     let (train_seconds, last, best) =
         (epochs.train_seconds, epochs.last.take(), epochs.best.take());
     report::plots(&dir)?;

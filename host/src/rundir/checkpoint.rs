@@ -13,6 +13,23 @@ use std::{collections::HashMap, io::Cursor, path::Path};
 use tch::{Device, Tensor};
 
 const MAGIC: &[u8; 19] = b"FUZZAUG-CHECKPOINT\0";
+/// The prefix of the model's variables among a checkpoint's tensors (the optimiser's are
+/// `optim/...`).
+const MODEL: &str = "model/";
+
+/// The checkpoint tensor name of the model variable `name`.
+pub fn model_key(name: &str) -> String {
+    format!("{MODEL}{name}")
+}
+
+/// Whether the file at `path` starts like a fuzzaug checkpoint.
+pub fn is_checkpoint(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; MAGIC.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| &head == MAGIC)
+}
 const VERSION: u32 = 1;
 
 /// What a checkpoint says about the run that wrote it.
@@ -48,6 +65,10 @@ pub struct Meta {
     /// The figures measured after the epoch it holds (absent before fuzzaug 0.2).
     #[serde(default)]
     pub figures: Figures,
+    /// The per-channel (mean, std) the model was trained with, on the 0..1 scale (absent
+    /// before fuzzaug 0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 /// The figures of the epoch a checkpoint holds: what `keep_best` compares and what an export
@@ -65,6 +86,31 @@ pub struct Figures {
 }
 
 impl Meta {
+    /// Refuses to feed the model inputs normalised otherwise than it was trained with:
+    /// `now` is the (mean, std) the dataset and config give today.
+    pub fn check_normalization(
+        &self,
+        now: &(Vec<f32>, Vec<f32>),
+        path: &Path,
+    ) -> anyhow::Result<()> {
+        match &self.normalization {
+            Some(trained) if trained != now => bail!(
+                "{}: the model was trained on inputs normalised with mean {:?} and std {:?}, but \
+                 the dataset and config give mean {:?} and std {:?} now (the training images or \
+                 `[dataset] mean`/`std` changed); set them back, e.g. `--set 'dataset.mean={:?}' \
+                 --set 'dataset.std={:?}'`",
+                path.display(),
+                trained.0,
+                trained.1,
+                now.0,
+                now.1,
+                trained.0,
+                trained.1
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The metadata of a run of `config` with `parts` after `epoch` epochs that took
     /// `train_seconds`, its random stream at `rng_word_pos`.
     pub fn of(
@@ -95,6 +141,7 @@ impl Meta {
             config: Some(super::identity::of(config, hflip)?),
             train_seconds,
             figures: Figures::default(),
+            normalization: Some(parts.normalization.clone()),
         })
     }
 
@@ -128,6 +175,16 @@ impl Meta {
             cmp("seed", self.seed.to_string(), other.seed.to_string());
         }
         out
+    }
+}
+
+impl Checkpoint {
+    /// The model's variables by name (without the checkpoint's prefix).
+    pub fn model_tensors(self) -> HashMap<String, Tensor> {
+        self.tensors
+            .into_iter()
+            .filter_map(|(k, t)| k.strip_prefix(MODEL).map(|k| (k.to_string(), t)))
+            .collect()
     }
 }
 
@@ -248,6 +305,7 @@ mod tests {
                 test_acc: Some(0.5),
                 ..Figures::default()
             },
+            normalization: Some((vec![0.5], vec![0.25])),
         }
     }
 

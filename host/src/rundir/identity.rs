@@ -27,6 +27,8 @@ pub fn of(config: &Config, hflip: bool) -> anyhow::Result<Value> {
         }
         if let Some(Value::Object(train)) = m.get_mut("train") {
             train.insert("hflip".into(), Value::Bool(hflip));
+            // Which checkpoint is also kept as the best does not change what is trained.
+            train.remove("keep_best");
         }
     }
     Ok(v)

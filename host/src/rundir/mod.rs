@@ -36,6 +36,7 @@ const LAST: &str = "last";
 const BEST: &str = "best";
 const TENSORBOARD: &str = "tb";
 const EXPORTS: &str = "export";
+const EVALS: &str = "eval";
 
 /// Which checkpoint of a run: `last` (the one a run resumes from) or `best` (kept with
 /// `[train] keep_best`).
@@ -49,9 +50,6 @@ pub enum Which {
 }
 
 impl Which {
-    /// Every name, as the command line spells them.
-    pub const NAMES: &'static [&'static str] = &[LAST, BEST];
-
     /// The checkpoint's file name, which is also how the command line spells it.
     pub fn name(self) -> &'static str {
         match self {
@@ -137,6 +135,23 @@ impl RunDir {
     /// The checkpoint `which`.
     pub fn checkpoint(&self, which: Which) -> PathBuf {
         self.checkpoints().join(which.name())
+    }
+
+    /// The folder of every `fuzzaug eval` report.
+    pub fn evals(&self) -> PathBuf {
+        self.root.join(EVALS)
+    }
+
+    /// The folder of the `fuzzaug eval` report of checkpoint `which` under the threat model
+    /// `threat`: `eval/<threat>/` for `last`, `eval/<threat>@best/` for `best`, so that the two
+    /// never overwrite each other and `compare` keeps them apart.
+    pub fn eval_report(&self, threat: &str, which: Which) -> PathBuf {
+        match which {
+            Which::Last => self.evals().join(threat),
+            Which::Best => self
+                .evals()
+                .join(format!("{threat}@{}", Which::Best.name())),
+        }
     }
 
     /// Where `fuzzaug export` writes by default.

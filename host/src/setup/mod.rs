@@ -38,6 +38,9 @@ pub fn config_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// The `[model]` keys that name files, relative to the config's folder.
+pub const MODEL_FILES: [&str; 2] = ["init", "torchscript"];
+
 /// `path` as written in a config whose folder is `base`: absolute paths as they are, relative
 /// ones under `base` (without a leading `./` when `base` is the working directory, so messages
 /// show the path as the user wrote it).
@@ -141,11 +144,12 @@ impl Experiment {
             .map_err(|e| self.source.error_at("device", format!("{e:#}")))?;
         config::check_output_dir(&self.config, &self.source)?;
         let model = &self.config.model;
-        let files = [
-            ("model.init", model.init.as_ref()),
-            ("model.torchscript", model.torchscript.as_ref()),
-        ];
+        let files = MODEL_FILES
+            .into_iter()
+            .zip([model.init.as_ref(), model.torchscript.as_ref()]);
         for (key, file) in files {
+            let key = format!("model.{key}");
+            let key = key.as_str();
             if let Some(file) = file {
                 let path = relative_to(&self.base_dir, file);
                 if !path.exists() {

@@ -45,7 +45,8 @@ fn name_part(key: &str, value: &AxisValue) -> String {
 }
 
 /// Relative paths of the base config resolve against its folder; the generated configs live
-/// elsewhere, so the known path keys are made absolute.
+/// elsewhere, so the known path keys (`dataset.path`, `[model]`'s files, `plugin_dirs`) are
+/// made absolute.
 fn absolute_paths(doc: &mut DocumentMut, base_dir: &Path) {
     let abs = |s: &str| -> Option<String> {
         let p = Path::new(s);
@@ -60,6 +61,15 @@ fn absolute_paths(doc: &mut DocumentMut, base_dir: &Path) {
     {
         if let Some(a) = path.as_str().and_then(abs) {
             *path = Item::Value(Value::from(a));
+        }
+    }
+    if let Some(model) = doc.get_mut("model").and_then(Item::as_table_like_mut) {
+        for key in crate::setup::MODEL_FILES {
+            if let Some(file) = model.get_mut(key) {
+                if let Some(a) = file.as_str().and_then(abs) {
+                    *file = Item::Value(Value::from(a));
+                }
+            }
         }
     }
     if let Some(list) = doc.get_mut("plugin_dirs").and_then(Item::as_array_mut) {

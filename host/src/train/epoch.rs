@@ -5,7 +5,7 @@
 //! [`Session::variants`] from the same image, mirror, chromosome and seed as when scored.
 use super::Session;
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use rand::{seq::SliceRandom, Rng};
 use std::time::Instant;
 use tch::{Kind, Tensor};
@@ -62,7 +62,8 @@ struct BatchTiming {
 }
 
 impl Session {
-    /// Runs epoch `epoch` (0-based).
+    /// Runs epoch `epoch` (0-based), advancing `bar` by one per batch (its style, length and
+    /// position are the caller's).
     /// `stop` is polled after every batch and between scoring passes; when it says so, the
     /// epoch ends with [`Stopped`] (a stop while scoring leaves that batch untrained).
     pub fn train_epoch(
@@ -79,14 +80,7 @@ impl Session {
         self.parts.strategy.begin_epoch(epoch)?;
         let mut order: Vec<u64> = (0..n as u64).collect();
         order.shuffle(&mut self.rng);
-        if let Ok(style) =
-            ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len} batches  {msg}")
-        {
-            bar.set_style(style);
-        }
-        bar.set_length(batches as u64);
-        bar.set_position(0);
-        bar.set_prefix(format!("{}/{}", epoch + 1, self.config.train.epochs));
+        let epochs = self.config.train.epochs;
         let (mut loss_sum, mut correct, mut scored) = (0.0f64, 0i64, 0u64);
         let mut timing = BatchTiming::default();
         for (b, samples) in order.chunks(batch).enumerate() {
@@ -115,7 +109,9 @@ impl Session {
                 });
             }
             bar.set_message(format!(
-                "loss {:.4}  {:.0} img/s",
+                "epoch {}/{epochs}, batch {}/{batches}: loss {:.4}, {:.0} img/s",
+                epoch + 1,
+                b + 1,
                 loss_sum / ((b * batch + samples.len()) as f64),
                 ((b * batch + samples.len()) as f64) / start.elapsed().as_secs_f64()
             ));

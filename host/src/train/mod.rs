@@ -125,12 +125,7 @@ impl Session {
             .context("loading the dataset")?;
         tch::manual_seed(config.seed as i64);
         let vs = nn::VarStore::new(device);
-        let spec = InputSpec {
-            channels: i64::from(info.channels),
-            height: i64::from(info.height),
-            width: i64::from(info.width),
-            classes: info.classes.len() as i64,
-        };
+        let spec = InputSpec::of(&info);
         let network = models::network(
             &config.model.arch,
             parts.model_file.as_deref(),
@@ -174,13 +169,7 @@ impl Session {
 
     /// The shape of the network's input and output.
     pub fn input_spec(&self) -> InputSpec {
-        let info = &self.parts.dataset_info;
-        InputSpec {
-            channels: i64::from(info.channels),
-            height: i64::from(info.height),
-            width: i64::from(info.width),
-            classes: info.classes.len() as i64,
-        }
+        InputSpec::of(&self.parts.dataset_info)
     }
 
     /// Replaces the TorchScript network with the module `bytes` hold (a checkpoint's: its

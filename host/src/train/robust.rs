@@ -40,6 +40,25 @@ impl Session {
         self.robust_until(subset, &|| false)
     }
 
+    /// The robust evaluation's sizes on `subset`: (images, grid chromosomes, images per grid
+    /// pass, images per random-perturbation pass).
+    fn robust_plan(&self, subset: Option<u64>) -> (usize, usize, usize, usize) {
+        let g = self.parts.genes.len();
+        let k = 3usize.pow(g as u32).max(1);
+        let n = subset.map_or(self.data.test.len() as usize, |s| {
+            (s as usize).min(self.data.test.len() as usize)
+        });
+        let pass = super::forward_pass_size(self.device);
+        (n, k, (pass / k).max(1), pass)
+    }
+
+    /// The size of [`Session::robust_until`] on `subset`: (test images, grid chromosomes,
+    /// forward passes, which is how many times it polls its `stop`).
+    pub fn robust_size(&self, subset: Option<u64>) -> (usize, usize, u64) {
+        let (n, k, per_pass, pass) = self.robust_plan(subset);
+        (n, k, (n.div_ceil(per_pass) + n.div_ceil(pass)) as u64)
+    }
+
     /// [`Session::robust`], polling `stop` before each forward pass; a
     /// [`super::Stopped`] error when it says so.
     pub fn robust_until(
@@ -58,13 +77,13 @@ impl Session {
             .map(|g| (g.spec.lo, g.spec.identity, g.spec.hi))
             .collect();
         let grid = grid(&specs);
-        let g = specs.len();
-        let k = grid.len().checked_div(g).unwrap_or(1);
-        let n = subset.map_or(self.data.test.len() as usize, |s| {
-            (s as usize).min(self.data.test.len() as usize)
-        });
-        let pass = super::forward_pass_size(self.device);
-        let per_pass = (pass / k).max(1);
+        let (n, k, per_pass, pass) = self.robust_plan(subset);
+        anyhow::ensure!(
+            grid.len() == k * specs.len(),
+            "the robust grid has {} values for {} genes",
+            grid.len(),
+            specs.len()
+        );
         let (mut robust, mut grid_hits) = (0i64, 0i64);
         let mut start = 0;
         while start < n {

@@ -48,26 +48,24 @@ fn covered(name: &str, patterns: &[String]) -> bool {
     })
 }
 
-/// The named tensors of `source`: a run directory's last checkpoint (its model), or a
-/// safetensors file.
+/// The named tensors of `source`: a run directory's last checkpoint (its model), a checkpoint
+/// file (`RUN_DIR/checkpoints/best`), or a safetensors file.
 fn tensors_of(source: &Path) -> anyhow::Result<HashMap<String, Tensor>> {
-    if source.is_dir() {
-        let dir = RunDir::new(source);
-        let path = dir.last_checkpoint();
-        if !path.is_file() {
-            bail!(
-                "{} holds no checkpoint ({} is missing): `init` takes a run directory that has \
-                 trained at least one epoch, or a .safetensors file",
-                source.display(),
-                path.display()
-            );
-        }
-        let ckpt = checkpoint::load(&path, tch::Device::Cpu)?;
-        return Ok(ckpt
-            .tensors
-            .into_iter()
-            .filter_map(|(k, t)| k.strip_prefix("model/").map(|k| (k.to_string(), t)))
-            .collect());
+    let path = if source.is_dir() {
+        RunDir::new(source).last_checkpoint()
+    } else {
+        source.to_path_buf()
+    };
+    if source.is_dir() && !path.is_file() {
+        bail!(
+            "{} holds no checkpoint ({} is missing): `init` takes a run directory that has \
+             trained at least one epoch, a checkpoint file or a .safetensors file",
+            source.display(),
+            path.display()
+        );
+    }
+    if checkpoint::is_checkpoint(&path) {
+        return Ok(checkpoint::load(&path, tch::Device::Cpu)?.model_tensors());
     }
     let (tensors, _) = super::safetensors::read(source)?;
     Ok(tensors
@@ -106,7 +104,7 @@ pub fn apply(vs: &nn::VarStore, source: &Path, reinit: &[String]) -> anyhow::Res
                 var.size()
             );
         }
-        plan.push((var, saved));
+        plan.push((name.clone(), var, saved));
         out.loaded.push(name);
     }
     let names: std::collections::HashSet<&str> = out
@@ -121,13 +119,31 @@ pub fn apply(vs: &nn::VarStore, source: &Path, reinit: &[String]) -> anyhow::Res
         .cloned()
         .collect();
     out.skipped.sort();
+    let names_all: Vec<String> = vs.variables().into_keys().collect();
+    if let Some(p) = reinit.iter().find(|p| {
+        !names_all
+            .iter()
+            .any(|n| covered(n, std::slice::from_ref(p)))
+    }) {
+        let mut layers: Vec<&str> = names_all
+            .iter()
+            .filter_map(|n| n.rsplit_once('.').map(|(layer, _)| layer))
+            .collect();
+        layers.sort();
+        layers.dedup();
+        bail!(
+            "`model.reinit`: `{p}` names no variable of this model (a variable or its layer, \
+             e.g. one of: {})",
+            layers.join(", ")
+        );
+    }
     if out.loaded.is_empty() {
         bail!("`model.init`: {src} gave this model no tensor; everything is in `model.reinit`");
     }
     let _guard = tch::no_grad_guard();
-    for (mut var, saved) in plan {
+    for (name, mut var, saved) in plan {
         var.f_copy_(saved)
-            .with_context(|| format!("`model.init`: copying from {src}"))?;
+            .with_context(|| format!("`model.init`: copying `{name}` from {src}"))?;
     }
     Ok(out)
 }

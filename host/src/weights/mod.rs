@@ -99,9 +99,4 @@ impl Metadata {
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
-
-    /// Whether a safetensors file's metadata says fuzzaug wrote it.
-    pub fn is_fuzzaug(map: &HashMap<String, String>) -> bool {
-        map.contains_key(FORMAT)
-    }
 }
