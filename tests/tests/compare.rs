@@ -95,8 +95,10 @@ fn compare_writes_table_figures_and_report_and_marks_unfinished_runs() {
             assert!(legend, "{stem}.svg has no legend entry {s}");
         }
     }
+    readable_plots(&runs, &out);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(html.matches("<figure").count(), 4);
+    captions_do_not_repeat_titles(&html);
     assert!(
         !html.contains("src=\"http") && !html.contains("href=\"http"),
         "self-contained"
@@ -129,6 +131,119 @@ fn compare_writes_table_figures_and_report_and_marks_unfinished_runs() {
     assert!(csv.contains("sensei,unfinished (1/2 epochs),A,"), "{csv}");
 
     browser_renders(&out.join("report.html"), dir.path());
+}
+
+/// The text of every `<text>` element of an SVG, in drawing order.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            Some(
+                t.split_once('>')?
+                    .1
+                    .split_once("</text>")?
+                    .0
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The distinct colours of a PNG.
+fn png_colours(path: &Path) -> std::collections::HashSet<[u8; 3]> {
+    let png = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8();
+    png.pixels().map(|p| p.0).collect()
+}
+
+fn rgb(c: &fuzzaug::report::plot::RGBColor) -> [u8; 3] {
+    [c.0, c.1, c.2]
+}
+
+/// Each run wrote its five plots, drawn in the palette; compare's figures use one palette colour
+/// per run, whole-epoch ticks and accuracy axes from 0 to 1.
+fn readable_plots(runs: &[PathBuf], out: &Path) {
+    use fuzzaug::report::plot::PALETTE;
+    for run in runs {
+        let mut files: Vec<String> = std::fs::read_dir(run.join("plots"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "lr.png",
+                "robust_acc.png",
+                "test_acc.png",
+                "test_loss.png",
+                "train_loss.png"
+            ],
+            "{}",
+            run.display()
+        );
+        for f in &files {
+            let colours = png_colours(&run.join("plots").join(f));
+            assert!(
+                colours.contains(&rgb(&PALETTE[0])),
+                "{f} of {} drawn in the palette's first colour",
+                run.display()
+            );
+        }
+    }
+    for stem in ["train_loss", "test_acc", "robust_acc", "robust_vs_time"] {
+        let colours = png_colours(&out.join(format!("{stem}.png")));
+        for c in &PALETTE[..4] {
+            assert!(colours.contains(&rgb(c)), "{stem}.png: a line in {c:?}");
+        }
+        let yellow = [0xF0, 0xE4, 0x42];
+        assert!(!colours.contains(&yellow), "{stem}.png has no yellow");
+        let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+        let texts = svg_texts(&svg);
+        let numbers: Vec<f64> = texts.iter().filter_map(|t| t.parse().ok()).collect();
+        if stem != "robust_vs_time" {
+            // Two epochs: the x ticks are 1 and 2, and nothing in between.
+            assert!(
+                texts.iter().any(|t| t == "1") && texts.iter().any(|t| t == "2"),
+                "{stem}: {texts:?}"
+            );
+            assert!(
+                !numbers.iter().any(|v| [1.5, 1.25, 1.75].contains(v)),
+                "{stem}: no fractional epoch tick in {texts:?}"
+            );
+        }
+        if stem != "train_loss" {
+            for t in ["0.0", "0.5", "1.0"] {
+                assert!(
+                    texts.iter().any(|x| x == t),
+                    "{stem}: accuracy axis from 0 to 1 has {t}: {texts:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Under each figure of the report, a caption that says something other than the title the
+/// figure already shows.
+fn captions_do_not_repeat_titles(html: &str) {
+    for figure in html.split("<figure").skip(1) {
+        let title = svg_texts(figure)
+            .into_iter()
+            .next()
+            .expect("a title drawn in the figure");
+        let caption = figure
+            .split_once("<figcaption>")
+            .and_then(|(_, c)| c.split_once("</figcaption>"))
+            .map(|(c, _)| c.trim())
+            .expect("a caption");
+        assert!(caption.len() > 20, "a real caption: {caption:?}");
+        assert!(
+            !caption.to_lowercase().contains(&title.to_lowercase()),
+            "caption {caption:?} repeats the title {title:?}"
+        );
+    }
 }
 
 /// Opens the report in headless Chromium: the DOM after load holds the table's rows and every

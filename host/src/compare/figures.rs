@@ -1,24 +1,48 @@
 //! The comparison figures, one line per run, each as PNG and SVG: training loss, test accuracy
 //! and robust accuracy per epoch, and robust accuracy against training wall time.
 use super::record::Record;
-use crate::report::plot::{line_chart, Labels, Series};
+use crate::report::plot::{line_chart, Axis, Chart, Scale, Series};
 use std::path::Path;
 
-/// A figure: file stem, title, axes, and how to read a run's points.
+/// What a figure's y axis shows, which decides its scale.
+#[derive(Clone, Copy)]
+enum Quantity {
+    Loss,
+    Accuracy,
+}
+
+/// A figure: file stem, title, caption, axes, and how to read a run's points.
 struct Figure {
     stem: &'static str,
     title: &'static str,
-    x: &'static str,
+    /// What the report says under the figure: what it shows and how it was measured, not the
+    /// title again (the title is drawn in the figure).
+    caption: &'static str,
+    x: Axis<'static>,
     y: &'static str,
+    quantity: Quantity,
     points: fn(&Record) -> Vec<(f64, f64)>,
 }
+
+const MINUTES: Axis<'static> = Axis {
+    label: "training wall time (minutes)",
+    scale: Scale::Auto,
+};
+
+const EPOCH: Axis<'static> = Axis {
+    label: "epoch",
+    scale: Scale::Integer,
+};
 
 const FIGURES: &[Figure] = &[
     Figure {
         stem: "train_loss",
         title: "Training loss",
-        x: "epoch",
+        caption: "Mean cross-entropy over each epoch's training batches, as the strategy \
+                  augmented them; one line per run.",
+        x: EPOCH,
         y: "cross-entropy (nats)",
+        quantity: Quantity::Loss,
         points: |r| {
             r.epochs
                 .iter()
@@ -29,8 +53,11 @@ const FIGURES: &[Figure] = &[
     Figure {
         stem: "test_acc",
         title: "Standard (test) accuracy",
-        x: "epoch",
+        caption: "Fraction of the unperturbed test images classified correctly after each \
+                  epoch; one line per run.",
+        x: EPOCH,
         y: "accuracy (fraction of test images)",
+        quantity: Quantity::Accuracy,
         points: |r| {
             r.epochs
                 .iter()
@@ -41,8 +68,11 @@ const FIGURES: &[Figure] = &[
     Figure {
         stem: "robust_acc",
         title: "Robust accuracy",
-        x: "epoch",
+        caption: "Fraction of the evaluated test images classified correctly under every \
+                  point of the robust grid, on the epochs that measured it; one line per run.",
+        x: EPOCH,
         y: "robust accuracy (fraction of test images)",
+        quantity: Quantity::Accuracy,
         points: |r| {
             r.epochs
                 .iter()
@@ -53,8 +83,11 @@ const FIGURES: &[Figure] = &[
     Figure {
         stem: "robust_vs_time",
         title: "Robust accuracy against training time",
-        x: "training wall time (minutes)",
+        caption: "The same robust accuracies placed at the training wall time each run had \
+                  spent when it measured them: what a strategy's extra search costs.",
+        x: MINUTES,
         y: "robust accuracy (fraction of test images)",
+        quantity: Quantity::Accuracy,
         points: |r| {
             r.epochs
                 .iter()
@@ -64,9 +97,20 @@ const FIGURES: &[Figure] = &[
     },
 ];
 
-/// Writes every figure into `out` as `<stem>.png` and `<stem>.svg`; returns (stem, title) of
-/// each figure written (a figure no run has points for is skipped).
+/// Writes every figure into `out` as `<stem>.png` and `<stem>.svg` with accuracy axes from 0 to
+/// 1; returns (stem, caption) of each figure written (a figure no run has points for is
+/// skipped).
 pub fn write(out: &Path, runs: &[Record]) -> anyhow::Result<Vec<(&'static str, &'static str)>> {
+    write_with(out, runs, Scale::FRACTION)
+}
+
+/// [`write`] with the accuracy axes' scale: [`Scale::FRACTION`] (0 to 1, the default) or
+/// [`Scale::Auto`] (zoomed to the runs' values, for runs that differ by a few points).
+pub fn write_with(
+    out: &Path,
+    runs: &[Record],
+    accuracy: Scale,
+) -> anyhow::Result<Vec<(&'static str, &'static str)>> {
     let mut written = Vec::new();
     for f in FIGURES {
         let series: Vec<Series> = runs
@@ -84,15 +128,35 @@ pub fn write(out: &Path, runs: &[Record]) -> anyhow::Result<Vec<(&'static str, &
         if series.is_empty() {
             continue;
         }
-        let labels = Labels {
+        let chart = Chart {
             title: f.title,
             x: f.x,
-            y: f.y,
+            y: Axis {
+                label: f.y,
+                scale: match f.quantity {
+                    Quantity::Loss => Scale::Auto,
+                    Quantity::Accuracy => accuracy,
+                },
+            },
         };
         for ext in ["png", "svg"] {
-            line_chart(&out.join(format!("{}.{ext}", f.stem)), &labels, &series)?;
+            line_chart(&out.join(format!("{}.{ext}", f.stem)), &chart, &series)?;
         }
-        written.push((f.stem, f.title));
+        written.push((f.stem, f.caption));
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn captions_do_not_repeat_titles() {
+        for f in FIGURES {
+            let (caption, title) = (f.caption.to_lowercase(), f.title.to_lowercase());
+            assert!(!caption.contains(&title), "{}: {}", f.stem, f.caption);
+            assert!(caption.len() > title.len(), "{}: says more", f.stem);
+        }
+    }
 }

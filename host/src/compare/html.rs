@@ -18,7 +18,9 @@ text-align:left}th{background:#eee}.best{font-weight:bold;background:#e6f4e6}\
 figure{margin:1.5em 0}figure svg{max-width:100%;height:auto;border:1px solid #ddd}\
 pre{background:#f6f6f6;padding:1em;overflow-x:auto}.note{color:#555}";
 
-/// Builds the page from the runs and the figures already written in `out`.
+/// Builds the page from the runs and the figures already written in `out`, each given as
+/// (stem, caption). The title is drawn in each figure, so the caption under it says what the
+/// figure shows instead of repeating it.
 pub fn write(out: &Path, runs: &[Record], figures: &[(&str, &str)]) -> anyhow::Result<()> {
     let (head, rows) = table::cells(runs);
     let mut page = format!(
@@ -61,7 +63,7 @@ pub fn write(out: &Path, runs: &[Record], figures: &[(&str, &str)]) -> anyhow::R
         }
         page += "</tbody></table>\n";
     }
-    for (stem, title) in figures {
+    for (stem, caption) in figures {
         let path = out.join(format!("{stem}.svg"));
         let svg = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -72,7 +74,7 @@ pub fn write(out: &Path, runs: &[Record], figures: &[(&str, &str)]) -> anyhow::R
         };
         page += &format!(
             "<figure id=\"{stem}\">{svg}<figcaption>{}</figcaption></figure>\n",
-            escape(title)
+            escape(caption)
         );
     }
     page += "<h2>Resolved configs</h2>\n";

@@ -116,8 +116,9 @@ impl Epochs<'_> {
             let (images, grid, passes) = self.session.robust_size(subset);
             let phase = self.progress.phase(
                 &format!(
-                    "epoch {}/{epochs}: robust grid, {grid} variants × {images} images (passes)",
-                    epoch + 1
+                    "epoch {}/{epochs}: robust grid, {grid} variants × {} images (passes)",
+                    epoch + 1,
+                    super::progress::thousands(images as u64)
                 ),
                 passes,
             );

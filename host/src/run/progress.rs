@@ -3,8 +3,11 @@
 //! and the run's ETA, and the evaluation phases (test accuracy, robust grid) under their own
 //! label. Every line and the bar name the run, so several configs run in turn stay apart.
 use crate::{setup::Experiment, train::Session};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::{io::IsTerminal, time::Duration};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+use std::{
+    io::IsTerminal,
+    time::{Duration, Instant},
+};
 
 /// The run's progress display.
 pub struct Progress {
@@ -13,6 +16,14 @@ pub struct Progress {
     name: String,
     quiet: bool,
     batches_per_epoch: u64,
+    /// When this session started, and the bar's position then.
+    started: Instant,
+    first_position: u64,
+}
+
+/// Seconds as h:mm:ss.
+fn clock(secs: u64) -> String {
+    format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// `n` with thousands separators.
@@ -39,15 +50,14 @@ impl Progress {
         };
         let batch = u64::from(session.config.train.batch_size.max(1));
         let batches_per_epoch = (session.data.train.len() as u64).div_ceil(batch);
-        let p = Self {
+        Self {
             bar,
             name: name.to_string(),
             quiet,
             batches_per_epoch,
-        };
-        p.training(session.config.train.epochs, first_epoch);
-        p.bar.reset_eta();
-        p
+            started: Instant::now(),
+            first_position: batches_per_epoch * u64::from(first_epoch),
+        }
     }
 
     /// The start-up header of a run of `exp` (unless quiet).
@@ -121,19 +131,41 @@ impl Progress {
                 }
             ),
         ];
-        for line in lines {
-            log::info!("{line}");
-        }
+        self.bar.suspend(|| {
+            for line in lines {
+                log::info!("{line}");
+            }
+        });
     }
 
     /// The training bar over every batch of the run, positioned at epoch `epoch` (0-based) of
-    /// `epochs`.
+    /// `epochs`. The run's ETA counts from this session's start over the batches it has trained,
+    /// so the evaluations between epochs are part of the estimate.
     pub fn training(&self, epochs: u32, epoch: u32) {
         self.bar.disable_steady_tick();
+        let (started, first) = (self.started, self.first_position);
+        let eta = move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let done = state.pos().saturating_sub(first);
+            let left = state.len().unwrap_or(0).saturating_sub(state.pos());
+            let text = if done == 0 {
+                "--:--:--".to_string()
+            } else {
+                let secs = started.elapsed().as_secs_f64() * left as f64 / done as f64;
+                clock(secs as u64)
+            };
+            let _ = w.write_str(&text);
+        };
         let template =
-            "{prefix} {bar:30} {percent:>3}% | {elapsed_precise} elapsed, run ETA {eta_precise} | {msg}";
+            "{prefix} {bar:30} {percent:>3}% | {run_elapsed} elapsed, run ETA {run_eta} | {msg}";
+        let elapsed = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = w.write_str(&clock(started.elapsed().as_secs()));
+        };
         if let Ok(style) = ProgressStyle::with_template(template) {
-            self.bar.set_style(style.progress_chars("=> "));
+            let style = style
+                .with_key("run_eta", eta)
+                .with_key("run_elapsed", elapsed)
+                .progress_chars("=> ");
+            self.bar.set_style(style);
         }
         self.bar.set_prefix(self.name.clone());
         self.bar
@@ -142,41 +174,29 @@ impl Progress {
             .set_position(self.batches_per_epoch * u64::from(epoch));
     }
 
-    /// An evaluation phase labelled `label` with `steps` steps (0: a spinner); returns a
-    /// function to call once per step. The training bar comes back with [`Progress::training`].
+    /// Turns the bar into the evaluation phase `label` of `steps` steps (0: a spinner) and
+    /// returns it, to advance once per step; [`Progress::training`] turns it back.
     pub fn phase(&self, label: &str, steps: u64) -> ProgressBar {
-        let phase = if self.bar.is_hidden() {
-            ProgressBar::hidden()
-        } else if steps == 0 {
-            let p = ProgressBar::new_spinner();
-            p.enable_steady_tick(Duration::from_millis(150));
-            p
-        } else {
-            ProgressBar::new(steps)
-        };
         let template = if steps == 0 {
-            "{prefix} {spinner} {msg} | {elapsed_precise}"
+            "{prefix} {spinner} {msg}"
         } else {
-            "{prefix} {bar:30} {pos}/{len} {msg} | {elapsed_precise}, ETA {eta_precise}"
+            "{prefix} {bar:30} {pos}/{len} {msg}"
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
-            phase.set_style(style.progress_chars("=> "));
+            self.bar.set_style(style.progress_chars("=> "));
         }
-        phase.set_prefix(self.name.clone());
-        phase.set_message(label.to_string());
-        // The phase bar takes the training bar's line while it runs.
-        self.bar
-            .set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        phase
+        self.bar.set_length(steps);
+        self.bar.set_position(0);
+        self.bar.set_message(label.to_string());
+        if steps == 0 {
+            self.bar.enable_steady_tick(Duration::from_millis(150));
+        }
+        self.bar.clone()
     }
 
-    /// Ends a phase bar and gives the line back to the training bar.
-    pub fn end_phase(&self, phase: ProgressBar) {
-        phase.finish_and_clear();
-        if !self.quiet && std::io::stderr().is_terminal() {
-            self.bar
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
+    /// Ends an evaluation phase.
+    pub fn end_phase(&self, _phase: ProgressBar) {
+        self.bar.disable_steady_tick();
     }
 
     /// A log line naming the run, printed above the bar (unless quiet).
@@ -190,6 +210,12 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_is_hours_minutes_seconds() {
+        assert_eq!(clock(0), "0:00:00");
+        assert_eq!(clock(3725), "1:02:05");
+    }
 
     #[test]
     fn thousands_groups_by_three() {

@@ -1,12 +1,13 @@
 //! The end of a run: its plots and its summary.
 use crate::{
-    report::plot::{line_chart, Labels, Series},
+    report::plot::{line_chart, Axis, Chart, Scale, Series},
     rundir::{metrics, summary::Summary, RunDir},
     train::{Robust, Session},
 };
 
-/// `plots/train_loss.png` and `plots/test_acc.png` from `metrics.csv` (the robust-accuracy
-/// curve joins them when robust evaluation runs).
+/// `plots/train_loss.png`, `test_loss.png`, `test_acc.png` and `lr.png` from `metrics.csv`,
+/// and `robust_acc.png` when robust evaluation runs: whole-number epoch ticks, accuracy from 0
+/// to 1, the learning rate from 0.
 pub fn plots(dir: &RunDir) -> anyhow::Result<()> {
     let (header, rows) = metrics::read_csv(&dir.metrics_csv())?;
     let column = |name: &str| -> Vec<(f64, f64)> {
@@ -23,40 +24,61 @@ pub fn plots(dir: &RunDir) -> anyhow::Result<()> {
         .and_then(|n| n.to_str())
         .unwrap_or("run")
         .to_string();
+    let accuracy = Axis {
+        label: "accuracy (fraction of test images)",
+        scale: Scale::FRACTION,
+    };
+    let loss = |label| Axis {
+        label,
+        scale: Scale::Auto,
+    };
     for (file, col, title, y) in [
         (
             "train_loss.png",
             "train_loss",
             "Training loss",
-            "cross-entropy",
+            loss("cross-entropy (nats)"),
         ),
         (
-            "test_acc.png",
-            "test_acc",
-            "Test accuracy",
-            "accuracy (fraction)",
+            "test_loss.png",
+            "test_loss",
+            "Test loss",
+            loss("cross-entropy (nats)"),
         ),
+        ("test_acc.png", "test_acc", "Test accuracy", accuracy),
         (
             "robust_acc.png",
             "robust_acc",
             "Robust accuracy",
-            "accuracy (fraction)",
+            Axis {
+                label: "robust accuracy (fraction of test images)",
+                ..accuracy
+            },
+        ),
+        (
+            "lr.png",
+            "lr",
+            "Learning rate",
+            Axis {
+                label: "learning rate",
+                scale: Scale::FromZero,
+            },
         ),
     ] {
         let points = column(col);
         if points.is_empty() {
             continue;
         }
-        let labels = Labels {
+        let chart = Chart {
             title,
-            x: "epoch",
+            x: Axis::epoch(),
             y,
         };
         let series = [Series {
             name: name.clone(),
             points,
         }];
-        line_chart(&dir.plots().join(file), &labels, &series)?;
+        line_chart(&dir.plots().join(file), &chart, &series)?;
     }
     Ok(())
 }
