@@ -26,7 +26,7 @@ all: build
 
 help:
 	@echo "make build   provision libtorch, release-build the host and every plugin (target/release/)"
-	@echo "make demo    build, list the plugins, train the quickstart with standard and with sensei (about 4 minutes)"
+	@echo "make demo    build, list the plugins, train the quickstart with standard and with sensei (about 2.5 minutes)"
 	@echo "make test    install Chromium/Slurm/munge if missing, build, then run every test"
 	@echo "make bench   fuzzaug's throughputs and strategy epoch ratios next to a PyTorch reference (about 5 minutes)"
 	@echo "make lint    cargo fmt --check, clippy -D warnings, and the SDK's docs without warnings"
