@@ -234,26 +234,24 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Config, Source), Confi
             }
         })?;
         for o in overrides {
-            let (key, value) = parse_override(o).map_err(|m| source.error(m))?;
+            // An argument that cannot be applied is the argument's error, not the file's.
+            let at_set = |label: &str, m: String| ConfigError {
+                location: format!("--set {o}"),
+                message: m
+                    .strip_prefix(&format!("{label}: "))
+                    .map_or(m.clone(), str::to_string),
+            };
+            let (key, value) = parse_override(o).map_err(|m| at_set(&format!("`--set {o}`"), m))?;
             // Errors name the argument as the user typed it.
             let typed = o.split_once('=').map_or("", |(_, v)| v.trim()).to_string();
-            edit(&mut doc, &key, Some(&value), &format!("`--set {key}`"))
-                .map_err(|m| source.error(m))?;
+            let label = format!("`--set {key}`");
+            edit(&mut doc, &key, Some(&value), &label).map_err(|m| at_set(&label, m))?;
             source.overrides.push((key, typed));
         }
         source.text = doc.to_string();
     }
     check_lengths(&source)?;
-    let config = toml::from_str::<Config>(&source.text).map_err(|e| {
-        let mut message = e.message().trim().to_string();
-        if let Some(first) = message.get(..1) {
-            message = first.to_lowercase() + &message[1..];
-        }
-        ConfigError {
-            location: source.locate(e.span()),
-            message,
-        }
-    })?;
+    let config = toml::from_str::<Config>(&source.text).map_err(|e| super::explain(&e, &source))?;
     Ok((config, source))
 }
 
@@ -295,7 +293,7 @@ mod tests {
         let (c, _) = load(f.path(), &["transforms.0.range=[-10, 10]".to_string()]).unwrap();
         assert_eq!(c.transforms[0].range, Some([-10.0, 10.0]));
         let e = load(f.path(), &["transforms.3.step=1".to_string()]).unwrap_err();
-        assert_eq!(e.message, "`--set transforms.3.step`: `transforms` is a list of 1 tables; address an entry by its index 0..1, e.g. transforms.0.<key>");
+        assert_eq!(e.to_string(), "--set transforms.3.step=1: `transforms` is a list of 1 tables; address an entry by its index 0..1, e.g. transforms.0.<key>");
     }
 
     #[test]
@@ -329,8 +327,14 @@ mod tests {
         let f = write("name = \"a\"\n");
         let e = load(f.path(), &["name.x=1".into()]).unwrap_err();
         assert_eq!(
-            e.message,
-            "`--set name.x`: `name` is not a table in the config"
+            e.to_string(),
+            "--set name.x=1: `name` is not a table in the config"
+        );
+        // The argument, not the file, is what is wrong.
+        let e = load(f.path(), &["train".into()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--set train: expected KEY=VALUE, e.g. --set train.epochs=5"
         );
     }
 
@@ -340,8 +344,9 @@ mod tests {
         let e = load(f.path(), &[]).unwrap_err();
         assert!(e.location.ends_with(":3:1"), "{e}");
         assert!(
-            e.message
-                .starts_with("unknown field `epochz`, expected one of"),
+            e.message.starts_with(
+                "unknown key `epochz` in [train]; did you mean `epochs`? valid keys: epochs, "
+            ),
             "{e}"
         );
         let f = write("name = \"a\"\n[train]\nepochs = \"many\"\n");
@@ -349,7 +354,7 @@ mod tests {
         assert!(e.location.ends_with(":3:10"), "{e}");
         assert!(
             e.message
-                .contains("invalid type: string \"many\", expected u32"),
+                .contains("`train.epochs`: expected an integer ≥ 1, got \"many\""),
             "{e}"
         );
     }
@@ -460,7 +465,7 @@ mod tests {
         let e = load(f.path(), &["train.batch_size=64".into()]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            format!("{file}:8:16: invalid type: string \"x\", expected u32")
+            format!("{file}:8:16: `eval.robust_every`: expected an integer ≥ 0, got \"x\"")
         );
         let f2 = write("name = \"a\"\n[train]\nepochs = 3\n[[transforms]]\nname = \"rotation\"\nrange = [5, 1]\n");
         let sets = ["train.batch_size=64".to_string()];
@@ -470,11 +475,11 @@ mod tests {
         let e = load(f2.path(), &["train.batch_size=big".into()]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "--set train.batch_size=big: invalid type: string \"big\", expected u32"
+            "--set train.batch_size=big: `train.batch_size`: expected an integer ≥ 1, got \"big\""
         );
         let e = load(f2.path(), &["train.epochs=many".into()]).unwrap_err();
         let file = f2.path().display().to_string();
-        assert_eq!(e.to_string(), format!("{file}:3:10 (--set train.epochs=many): invalid type: string \"many\", expected u32"));
+        assert_eq!(e.to_string(), format!("{file}:3:10 (--set train.epochs=many): `train.epochs`: expected an integer ≥ 1, got \"many\""));
         // A key an override adds to a tagged table is reported at the table, naming the --set.
         let f = write("name = \"a\"\n[train]\noptimizer = { kind = \"adamw\", lr = 0.1 }\n");
         let e = load(f.path(), &["train.optimizer.momentum=0.5".into()]).unwrap_err();
@@ -485,7 +490,10 @@ mod tests {
                 f.path().display()
             )
         );
-        assert!(e.message.starts_with("unknown field `momentum`"), "{e}");
+        assert_eq!(
+            e.message,
+            "unknown key `momentum` in [train.optimizer]; valid keys: lr, weight_decay, betas, eps"
+        );
     }
 
     #[test]

@@ -5,12 +5,14 @@ mod output;
 mod protocol;
 mod source;
 mod validate;
+mod words;
 
 pub use load::{edit, load, parse_override, toml_string};
 pub use output::check_output_dir;
 pub use protocol::{Points, Protocol, DEFAULT_POINTS};
 pub use source::{ConfigError, Source};
 pub use validate::{parse_device, validate, DeviceSpec};
+pub use words::explain;
 
 use serde::{de::Error as _, Deserialize, Deserializer, Serialize};
 use std::{collections::BTreeMap, path::PathBuf};

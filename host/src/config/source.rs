@@ -36,7 +36,7 @@ fn segment_matches(a: &str, b: &str) -> bool {
 }
 
 /// Whether dotted key `prefix` is `key` or one of its parents.
-fn is_prefix(prefix: &str, key: &str) -> bool {
+pub(super) fn is_prefix(prefix: &str, key: &str) -> bool {
     let (p, k): (Vec<&str>, Vec<&str>) = (prefix.split('.').collect(), key.split('.').collect());
     p.len() <= k.len() && p.iter().zip(&k).all(|(a, b)| segment_matches(a, b))
 }
@@ -199,6 +199,13 @@ impl Source {
             Some((key, in_key)) => self.key_location(&key, in_key),
             None => self.path.display().to_string(),
         }
+    }
+
+    /// The dotted key of the parsed text (`text`) whose key or value holds byte `offset`, and
+    /// whether the offset is in the key rather than the value.
+    pub(super) fn key_in_text(&self, offset: usize) -> Option<(String, bool)> {
+        let root = DeTable::parse(&self.text).ok()?;
+        key_at(root.get_ref(), "", offset)
     }
 
     /// The span of the value at `key` in the file as read, or of its deepest existing parent.

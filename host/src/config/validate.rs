@@ -2,6 +2,20 @@
 use super::{source::Source, Config, ConfigError, OptimizerConfig, ScheduleConfig};
 use crate::models;
 
+/// The integer keys whose own check asks for more than their type does (`*`: any entry of a
+/// list), with that least value: a value of the wrong type or sign is refused with
+/// `expected an integer ≥ N` for them, `≥ 0` for the other unsigned ones. The checks are here
+/// ([`validate`]) and, for `eval.protocols`, in the threat model's.
+pub(super) const MINIMUM: &[(&str, u64)] = &[
+    ("train.epochs", 1),
+    ("train.batch_size", 1),
+    ("train.schedule.every", 1),
+    ("train.schedule.milestones.*", 1),
+    ("eval.robust_subset", 1),
+    ("eval.protocols.*.k", 1),
+    ("eval.protocols.*.budget", 1),
+];
+
 /// Every problem of `config` that can be seen without loading plugins, in file order of keys.
 pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
     let err = |key: &str, msg: String| Err(source.error_at(key, msg));
@@ -243,4 +257,41 @@ fn validate_schedule(s: &ScheduleConfig, epochs: u32, source: &Source) -> Result
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`MINIMUM`] says what these checks refuse: one below the least value of each of its
+    /// keys of `[train]` and `[eval]` is refused at that key (`eval.protocols` is checked with
+    /// the threat model).
+    #[test]
+    fn the_listed_minimums_are_the_checks() {
+        for (pattern, least) in MINIMUM {
+            if pattern.starts_with("eval.protocols") {
+                continue;
+            }
+            let below = least - 1;
+            let (table, key) = pattern.split_once('.').unwrap();
+            let line = match key {
+                "schedule.every" => format!("schedule = {{ kind = \"step\", every = {below} }}"),
+                "schedule.milestones.*" => {
+                    format!("schedule = {{ kind = \"multistep\", milestones = [{below}] }}")
+                }
+                k => format!("{k} = {below}"),
+            };
+            let text = format!("name = \"a\"\n[{table}]\n{line}\n");
+            let config: Config = toml::from_str(&text).unwrap();
+            let source = Source::new("c.toml", text.as_str());
+            let e = validate(&config, &source).unwrap_err();
+            let key = pattern.trim_end_matches(".*");
+            assert_eq!(
+                e.location,
+                source.error_at(key, "").location,
+                "{pattern}: {e}"
+            );
+            assert!(e.message.contains(&format!("`{key}`")), "{pattern}: {e}");
+        }
+    }
 }
