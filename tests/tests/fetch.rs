@@ -7,6 +7,19 @@ use std::collections::BTreeMap;
 
 const ARCHIVE: &str = "cifar-10-binary.tar.gz";
 
+/// `fuzzaug check` of a config in `dir` reading `dataset` from `path` prints `expect`.
+fn checks_as(dir: &Scratch, dataset: &str, path: &std::path::Path, expect: &str) {
+    let cfg = dir.write(
+        "checked.toml",
+        &format!(
+            "name = \"c\"\n[dataset]\nname = \"{dataset}\"\npath = \"{}\"\n",
+            path.display()
+        ),
+    );
+    let checked = fuzzaug(&["check", cfg.to_str().unwrap()]);
+    assert!(checked.ok().contains(expect), "{}", checked.stdout);
+}
+
 /// A real-format CIFAR-10 `.tar.gz`: 5 train batches of 2 records and a test batch of 3.
 fn cifar_archive() -> Vec<u8> {
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
@@ -99,20 +112,11 @@ fn fetches_verifies_unpacks_and_prints_a_config_that_checks() {
     );
     assert!(data.join(ARCHIVE).is_file());
     assert!(!data.join(format!("{ARCHIVE}.part")).exists());
-    let cfg = s.dir.write(
-        "c.toml",
-        &format!(
-            "name = \"c\"\n[dataset]\nname = \"cifar10\"\npath = \"{}\"\n",
-            folder.display()
-        ),
-    );
-    let checked = fuzzaug(&["check", cfg.to_str().unwrap()]);
-    assert!(
-        checked
-            .ok()
-            .contains("10 classes, 3×32×32, train 10 / test 3"),
-        "{}",
-        checked.stdout
+    checks_as(
+        &s.dir,
+        "cifar10",
+        &folder,
+        "10 classes, 3×32×32, train 10 / test 3",
     );
     // A second run finds the verified file and downloads nothing.
     let before = s.server.seen.lock().unwrap().len();
@@ -477,19 +481,7 @@ fn a_file_placed_by_hand_is_verified_and_unpacked_on_rerun() {
     );
     assert!(unpacked.join("test_batch.bin").is_file());
     assert!(!part.exists(), "the stale .part is removed");
-    let cfg = s.write(
-        "c.toml",
-        &format!(
-            "name = \"c\"\n[dataset]\nname = \"cifar10\"\npath = \"{}\"\n",
-            unpacked.display()
-        ),
-    );
-    let checked = fuzzaug(&["check", cfg.to_str().unwrap()]);
-    assert!(
-        checked.ok().contains("train 10 / test 3"),
-        "{}",
-        checked.stdout
-    );
+    checks_as(&s, "cifar10", &unpacked, "train 10 / test 3");
 }
 
 #[test]
@@ -590,19 +582,7 @@ fn a_plain_folder_mirror_feeds_mnist_that_then_checks() {
     for (f, c) in MNIST_FILES.iter().zip(&files) {
         assert_eq!(&std::fs::read(data.join(f)).unwrap(), c);
     }
-    let cfg = s.write(
-        "m.toml",
-        &format!(
-            "name = \"m\"\n[dataset]\nname = \"mnist\"\npath = \"{}\"\n",
-            data.display()
-        ),
-    );
-    let checked = fuzzaug(&["check", cfg.to_str().unwrap()]);
-    assert!(
-        checked.ok().contains("train 3 / test 2"),
-        "{}",
-        checked.stdout
-    );
+    checks_as(&s, "mnist", &data, "train 3 / test 2");
 }
 
 #[test]

@@ -265,6 +265,19 @@ fn export_refuses_a_run_without_checkpoint_and_an_existing_file() {
     assert!(std::fs::metadata(dir.path().join("mine.pt")).unwrap().len() > 10_000);
 }
 
+/// Exports run `a` of `dir` to `a.safetensors`.
+fn export_a(dir: &Scratch) {
+    let args = [
+        "export",
+        "runs/a",
+        "--format",
+        "safetensors",
+        "--out",
+        "a.safetensors",
+    ];
+    fuzzaug_in(&args, Some(dir.path())).ok();
+}
+
 /// The "test accuracy before training" a run started from `init` prints.
 fn accuracy_at_start(stdout: &str) -> f64 {
     let at = stdout
@@ -283,18 +296,7 @@ fn init_from_an_export_or_a_run_reproduces_its_accuracy() {
     let source_acc = summary(&dir.path().join("runs/a"))["test_acc"]
         .as_f64()
         .unwrap();
-    fuzzaug_in(
-        &[
-            "export",
-            "runs/a",
-            "--format",
-            "safetensors",
-            "--out",
-            "a.safetensors",
-        ],
-        Some(dir.path()),
-    )
-    .ok();
+    export_a(&dir);
     for (name, init) in [("f", "a.safetensors"), ("d", "runs/a")] {
         dir.write(
             &format!("{name}.toml"),
@@ -339,18 +341,7 @@ fn init_refuses_mismatches_and_reinit_starts_a_new_head() {
     let dir = Scratch::new();
     dir.write("a.toml", &config("a", 1, "", ""));
     fuzzaug_in(&["run", "a.toml", "--quiet"], Some(dir.path())).ok();
-    fuzzaug_in(
-        &[
-            "export",
-            "runs/a",
-            "--format",
-            "safetensors",
-            "--out",
-            "a.safetensors",
-        ],
-        Some(dir.path()),
-    )
-    .ok();
+    export_a(&dir);
     three_classes(&dir);
     let three = |name: &str, model: &str| {
         format!(

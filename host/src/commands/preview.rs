@@ -139,17 +139,8 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
     parts.strategy.load_state(&ckpt.strategy)?;
     let n = CHOSEN.min(parts.dataset_info.train_len);
     let samples: Vec<u64> = (0..n).collect();
-    let chromosomes = parts.strategy.incumbents(&samples)?;
+    let chromosomes = parts.incumbents(&exp.config.strategy.name, &samples)?;
     let genes = parts.genes.len();
-    if chromosomes.len() != samples.len() * genes {
-        anyhow::bail!(
-            "strategy `{}` returned {} gene values for {} samples of {} genes",
-            exp.config.strategy.name,
-            chromosomes.len(),
-            samples.len(),
-            genes
-        );
-    }
     let chunk = parts.dataset.read(Split::Train, 0, n)?;
     let info = &parts.dataset_info;
     let engine = Engine::of_run(parts, &exp.config.train);

@@ -12,7 +12,6 @@ use crate::{
     tensorboard::EventWriter,
     train::Session,
 };
-use anyhow::ensure;
 
 /// Training images shown in the grid.
 const SHOWN: u64 = 16;
@@ -65,18 +64,9 @@ impl Board {
 fn chosen_grid(session: &Session, epoch: u32) -> anyhow::Result<(Vec<u8>, u32, u32)> {
     let n = SHOWN.min(session.data.train.len() as u64);
     let samples: Vec<u64> = (0..n).collect();
-    let chromosomes = session.parts.strategy.incumbents(&samples)?;
-    let genes = session.parts.genes.len();
-    let name = &session.config.strategy.name;
-    ensure!(
-        chromosomes.len() == samples.len() * genes,
-        "strategy `{name}` returned {} gene values for {} samples of {genes} genes",
-        chromosomes.len(),
-        samples.len()
-    );
-    if let Some(bad) = chromosomes.iter().find(|v| !v.is_finite()) {
-        anyhow::bail!("strategy `{name}` holds a non-finite gene value {bad}");
-    }
+    let chromosomes = session
+        .parts
+        .incumbents(&session.config.strategy.name, &samples)?;
     let owners: Vec<i64> = (0..n as i64).collect();
     let (pixels, _) = session.variant_pixels(
         &session.data.train,

@@ -119,6 +119,25 @@ fn located_in(source: &Source, table: Table, e: RegistryError) -> anyhow::Error 
     err.into()
 }
 
+impl Components {
+    /// The chromosomes the strategy `name` holds for `samples`, checked: one finite value per
+    /// gene and sample.
+    pub fn incumbents(&self, name: &str, samples: &[u64]) -> anyhow::Result<Vec<f64>> {
+        let chromosomes = self.strategy.incumbents(samples)?;
+        let genes = self.genes.len();
+        anyhow::ensure!(
+            chromosomes.len() == samples.len() * genes,
+            "strategy `{name}` returned {} gene values for {} samples of {genes} genes",
+            chromosomes.len(),
+            samples.len()
+        );
+        if let Some(bad) = chromosomes.iter().find(|v| !v.is_finite()) {
+            anyhow::bail!("strategy `{name}` holds a non-finite gene value {bad}");
+        }
+        Ok(chromosomes)
+    }
+}
+
 impl Experiment {
     /// Builds the dataset, the genes and the strategy.
     pub fn components(&self) -> anyhow::Result<Components> {
