@@ -351,6 +351,28 @@ mod tests {
     }
 
     #[test]
+    fn inputs_normalised_otherwise_than_in_training_are_refused() {
+        let m = meta();
+        let p = Path::new("runs/x/checkpoints/last");
+        m.check_normalization(&(vec![0.5], vec![0.25]), p).unwrap();
+        let e = m
+            .check_normalization(&(vec![0.4], vec![0.25]), p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("runs/x/checkpoints/last: the model was trained on inputs normalised with mean [0.5] and std [0.25], but the dataset and config give mean [0.4] and std [0.25] now"),
+            "{e}"
+        );
+        // A checkpoint from before fuzzaug recorded it is taken as it is.
+        let old = Meta {
+            normalization: None,
+            ..meta()
+        };
+        old.check_normalization(&(vec![0.4], vec![0.25]), p)
+            .unwrap();
+    }
+
+    #[test]
     fn differences_are_named() {
         let mut other = meta();
         other.model = "resnet18".into();
