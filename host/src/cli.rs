@@ -360,6 +360,10 @@ pub struct CompareArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    /// Zoom the accuracy axes to the runs' values instead of drawing them from 0 to 1 (for
+    /// runs a few points apart).
+    #[arg(long)]
+    pub zoom: bool,
 }
 
 /// `fuzzaug fetch`.

@@ -174,3 +174,36 @@ fn slurm_without_sbatch_says_so() {
         "{err}"
     );
 }
+
+/// The sweep file the README and `sweep --help` name is shipped and expands as they say.
+#[test]
+fn shipped_sweep_file_expands_to_the_eight_runs_the_readme_shows() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sweeps/cifar-strategies.toml");
+    let out = fuzzaug(&["sweep", file.to_str().unwrap(), "--dry-run"]);
+    let text = out.ok();
+    for line in [
+        "  #  run             strategy.name  seed",
+        "  0  standard_seed0  standard       0",
+        "  7  sensei_seed1    sensei         1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?}:\n{text}");
+    }
+    assert!(
+        text.contains("8 runs of ")
+            && text.contains("reimpl-resnet50-cifar-discrete-standard.toml"),
+        "{text}"
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    for line in shipped
+        .lines()
+        .filter(|l| l.starts_with("base =") || l.starts_with('"'))
+    {
+        assert!(
+            readme.contains(line),
+            "README shows the shipped line {line:?}"
+        );
+    }
+}

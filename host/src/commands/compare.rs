@@ -3,7 +3,7 @@ use crate::{cli::CompareArgs, compare};
 
 /// Writes the comparison and prints the table and where the files are.
 pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
-    let report = compare::write(&args.runs, &args.out)?;
+    let report = compare::write(&args.runs, &args.out, args.zoom)?;
     print!("{}", compare::table::markdown(&report.runs));
     for r in report.runs.iter().filter(|r| !r.finished) {
         println!(

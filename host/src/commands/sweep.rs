@@ -168,6 +168,7 @@ fn collect(dir: &Path, out: Option<&Path>) -> anyhow::Result<u8> {
     let args = CompareArgs {
         runs: finished,
         out: out.map_or_else(|| dir.join("report"), Path::to_path_buf),
+        zoom: false,
     };
     super::compare::run(&args)
 }

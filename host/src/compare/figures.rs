@@ -1,5 +1,6 @@
-//! The comparison figures, one line per run, each as PNG and SVG: training loss, test accuracy
-//! and robust accuracy per epoch, and robust accuracy against training wall time.
+//! The comparison figures, one line per run, each as PNG and SVG: training and test loss,
+//! learning rate, test accuracy and robust accuracy per epoch, and robust accuracy against
+//! training wall time.
 use super::record::Record;
 use crate::report::plot::{line_chart, Axis, Chart, Scale, Series};
 use std::path::Path;
@@ -51,6 +52,36 @@ const FIGURES: &[Figure] = &[
         },
     },
     Figure {
+        stem: "test_loss",
+        title: "Test loss",
+        caption: "Mean cross-entropy on the unperturbed test images after each epoch; a \
+                  rising line while training loss falls is overfitting.",
+        x: EPOCH,
+        y: "cross-entropy (nats)",
+        quantity: Quantity::Loss,
+        points: |r| {
+            r.epochs
+                .iter()
+                .filter_map(|e| Some((f64::from(e.epoch), e.test_loss?)))
+                .collect()
+        },
+    },
+    Figure {
+        stem: "lr",
+        title: "Learning rate",
+        caption: "The step size of each epoch's optimiser updates, as the schedule set it: \
+                  runs compared on different schedules show it here.",
+        x: EPOCH,
+        y: "learning rate",
+        quantity: Quantity::Loss,
+        points: |r| {
+            r.epochs
+                .iter()
+                .filter_map(|e| Some((f64::from(e.epoch), e.lr?)))
+                .collect()
+        },
+    },
+    Figure {
         stem: "test_acc",
         title: "Standard (test) accuracy",
         caption: "Fraction of the unperturbed test images classified correctly after each \
@@ -97,16 +128,11 @@ const FIGURES: &[Figure] = &[
     },
 ];
 
-/// Writes every figure into `out` as `<stem>.png` and `<stem>.svg` with accuracy axes from 0 to
-/// 1; returns (stem, caption) of each figure written (a figure no run has points for is
-/// skipped).
-pub fn write(out: &Path, runs: &[Record]) -> anyhow::Result<Vec<(&'static str, &'static str)>> {
-    write_with(out, runs, Scale::FRACTION)
-}
-
-/// [`write`] with the accuracy axes' scale: [`Scale::FRACTION`] (0 to 1, the default) or
-/// [`Scale::Auto`] (zoomed to the runs' values, for runs that differ by a few points).
-pub fn write_with(
+/// Writes every figure into `out` as `<stem>.png` and `<stem>.svg`, the accuracy axes on
+/// `accuracy`: [`Scale::FRACTION`] (0 to 1, the default) or [`Scale::Auto`] (zoomed to the runs'
+/// values, for runs a few points apart). Returns (stem, caption) of each figure written (a figure
+/// no run has points for is skipped).
+pub fn write(
     out: &Path,
     runs: &[Record],
     accuracy: Scale,
@@ -157,6 +183,54 @@ mod tests {
             let (caption, title) = (f.caption.to_lowercase(), f.title.to_lowercase());
             assert!(!caption.contains(&title), "{}: {}", f.stem, f.caption);
             assert!(caption.len() > title.len(), "{}: says more", f.stem);
+        }
+    }
+
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split('>')
+            .filter_map(|c| c.split('<').next())
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// By default accuracy runs from 0 to 1; zoomed, the axis spans the runs' values only, and
+    /// the loss and learning-rate figures are drawn either way.
+    #[test]
+    fn zoom_spans_the_values_and_every_figure_is_written() {
+        let runs = [
+            super::super::table::tests::run("a", "shapes", 3, 0.91, 0.52, 60.0),
+            super::super::table::tests::run("b", "shapes", 3, 0.94, 0.55, 90.0),
+        ];
+        for (scale, zoomed) in [(Scale::FRACTION, false), (Scale::Auto, true)] {
+            let dir = tempfile::tempdir().unwrap();
+            let stems: Vec<&str> = write(dir.path(), &runs, scale)
+                .unwrap()
+                .iter()
+                .map(|(s, _)| *s)
+                .collect();
+            assert_eq!(
+                stems,
+                [
+                    "train_loss",
+                    "test_loss",
+                    "lr",
+                    "test_acc",
+                    "robust_acc",
+                    "robust_vs_time"
+                ]
+            );
+            let svg = std::fs::read_to_string(dir.path().join("test_acc.svg")).unwrap();
+            let t = texts(&svg);
+            let has = |x: &str| t.iter().any(|v| v == x);
+            assert_eq!(has("0.0") && has("1.0"), !zoomed, "{t:?}");
+            if zoomed {
+                let ticks: Vec<f64> = t.iter().filter_map(|v| v.parse().ok()).collect();
+                assert!(
+                    ticks.iter().any(|&v| (0.9..=0.95).contains(&v)),
+                    "a tick among the values: {t:?}"
+                );
+            }
         }
     }
 }

@@ -18,8 +18,9 @@ pub struct Report {
     pub files: Vec<PathBuf>,
 }
 
-/// Loads `dirs` and writes `table.md`, `table.csv`, the figures and `report.html` into `out`.
-pub fn write(dirs: &[PathBuf], out: &Path) -> anyhow::Result<Report> {
+/// Loads `dirs` and writes `table.md`, `table.csv`, the figures and `report.html` into `out`;
+/// `zoom` draws the accuracy axes over the runs' values instead of 0 to 1.
+pub fn write(dirs: &[PathBuf], out: &Path, zoom: bool) -> anyhow::Result<Report> {
     if dirs.is_empty() {
         bail!("no run directories to compare");
     }
@@ -38,7 +39,12 @@ pub fn write(dirs: &[PathBuf], out: &Path) -> anyhow::Result<Report> {
             .with_context(|| format!("writing {}", path.display()))?;
         files.push(path);
     }
-    let drawn = figures::write(out, &runs)?;
+    let scale = if zoom {
+        crate::report::plot::Scale::Auto
+    } else {
+        crate::report::plot::Scale::FRACTION
+    };
+    let drawn = figures::write(out, &runs, scale)?;
     for (stem, _) in &drawn {
         files.push(out.join(format!("{stem}.png")));
         files.push(out.join(format!("{stem}.svg")));

@@ -16,6 +16,10 @@ pub struct Epoch {
     pub test_acc: f64,
     /// Robust accuracy, on epochs with a grid evaluation.
     pub robust_acc: Option<f64>,
+    /// Mean test loss (absent in runs older than the column).
+    pub test_loss: Option<f64>,
+    /// The learning rate of the epoch (absent in runs older than the column).
+    pub lr: Option<f64>,
     /// Training wall time up to the end of this epoch, seconds.
     pub elapsed: f64,
 }
@@ -222,6 +226,7 @@ fn curves(header: &[String], rows: &[Vec<String>]) -> anyhow::Result<Vec<Epoch>>
         col("robust_acc")?,
         col("epoch_seconds")?,
     );
+    let (test_loss, lr) = (col("test_loss").ok(), col("lr").ok());
     let mut elapsed = 0.0;
     rows.iter()
         .enumerate()
@@ -247,6 +252,8 @@ fn curves(header: &[String], rows: &[Vec<String>]) -> anyhow::Result<Vec<Epoch>>
                 } else {
                     Some(num(robust)?)
                 },
+                test_loss: test_loss.map(num).transpose()?,
+                lr: lr.map(num).transpose()?,
                 elapsed,
             })
         })

@@ -312,11 +312,19 @@ pub fn over_seeds(runs: &[Record]) -> Vec<SeedGroup> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::compare::record::Epoch;
 
-    fn run(name: &str, dataset: &str, grid: u64, test: f64, robust: f64, secs: f64) -> Record {
+    /// A finished one-epoch run with these figures.
+    pub(in crate::compare) fn run(
+        name: &str,
+        dataset: &str,
+        grid: u64,
+        test: f64,
+        robust: f64,
+        secs: f64,
+    ) -> Record {
         Record {
             dir: name.into(),
             name: name.into(),
@@ -338,6 +346,8 @@ mod tests {
                 train_loss: 1.0,
                 test_acc: test,
                 robust_acc: Some(robust),
+                test_loss: Some(1.2),
+                lr: Some(0.1),
                 elapsed: secs,
             }],
             config_text: String::new(),
