@@ -16,12 +16,13 @@ TORCH_PKGS := -p fuzzaug-sdk -p fuzzaug-build -p fuzzaug -p fuzzaug-tests -p fuz
 PLAIN_PKGS := -p fuzzaug-sdk -p fuzzaug-shapes -p fuzzaug-spatial -p fuzzaug-photometric -p fuzzaug-baselines \
               -p fuzzaug-sensei \
               -p fuzzaug-cifar -p fuzzaug-cifar10c -p fuzzaug-mnist -p fuzzaug-imagefolder \
-              -p fixture-bad-fingerprint -p fixture-panicky -p fixture-recording
+              -p fixture-bad-fingerprint -p fixture-panicky -p fixture-recording -p fixture-hostile \
+              -p fixture-contained -p fixture-foreign-abi -p fixture-abort -p fixture-crashy
 
 # Runs its argument with LIBTORCH pointing at a checked libtorch 2.11.0.
 WITH_TORCH = LIBTORCH="$$($(PYTHON) scripts/provision-libtorch.py)"; export LIBTORCH;
 
-.PHONY: all build demo test lint fmt libtorch system bench clean help
+.PHONY: all build demo test lint fmt libtorch system bench fuzz clean help
 all: build
 
 help:
@@ -30,6 +31,7 @@ help:
 	@echo "make test    install Chromium/Slurm/munge if missing, build, then run every test"
 	@echo "make bench   fuzzaug's throughputs and strategy epoch ratios next to a PyTorch reference (about 5 minutes)"
 	@echo "make lint    cargo fmt --check, clippy -D warnings, and the SDK's docs without warnings"
+	@echo "make fuzz    each cargo-fuzz target for FUZZ_MINUTES minutes (default 1): executions and crashes (nightly, cargo-fuzz)"
 	@echo "make libtorch  print the libtorch folder in use (installs it on first use)"
 
 libtorch:
@@ -68,6 +70,11 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+# The readers, the config loader, the checkpoint reader and the strategies' load_state under
+# cargo-fuzz (fuzz/, outside the workspace): FUZZ_MINUTES per target, FUZZ_TARGETS to pick some.
+fuzz:
+	@FUZZ_MINUTES="$(or $(FUZZ_MINUTES),1)" bash scripts/fuzz.sh
 
 clean:
 	$(CARGO) clean

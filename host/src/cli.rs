@@ -20,6 +20,12 @@ pub struct Cli {
     #[arg(long = "plugin-dir", value_name = "DIR", global = true)]
     pub plugin_dirs: Vec<PathBuf>,
 
+    /// Run plugin library NAME, or the library offering component NAME, in a child process of
+    /// its own, so that a crash in it stops the run with an error instead of ending fuzzaug
+    /// (repeatable; adds to the config's `[plugins] isolate`).
+    #[arg(long = "isolate", value_name = "NAME", global = true)]
+    pub isolate: Vec<String>,
+
     /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -44,6 +50,7 @@ impl Cli {
     pub fn command_names() -> Vec<String> {
         <Self as CommandFactory>::command()
             .get_subcommands()
+            .filter(|c| !c.is_hide_set())
             .map(|c| c.get_name().to_string())
             .collect()
     }
@@ -172,6 +179,20 @@ pub enum Command {
     /// Expand a sweep of configs and run it here or as a Slurm job array.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
+    /// Internal: serve one plugin library to the fuzzaug process that started this one
+    /// (isolated mode, `[plugins] isolate`); not for use by hand.
+    #[command(name = crate::plugins::isolate::client::CHILD_COMMAND, hide = true)]
+    PluginChild(PluginChildArgs),
+}
+
+/// `fuzzaug plugin-child LIB [--sha256 HEX]`.
+#[derive(Debug, Args)]
+pub struct PluginChildArgs {
+    /// The plugin library.
+    pub library: PathBuf,
+    /// Its pinned SHA-256.
+    #[arg(long)]
+    pub sha256: Option<String>,
 }
 
 /// `--set key.path=value`, repeatable.

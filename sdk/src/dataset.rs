@@ -372,7 +372,17 @@ pub type DatasetObject = AbiDataset_TO<'static, RBox<()>>;
 
 pub(crate) struct Guarded {
     pub(crate) name: String,
-    pub(crate) inner: Box<dyn Dataset>,
+    /// Dropped by hand, under [`guard::drop_guarded`]: the host's drop of the boundary object
+    /// runs in an `extern "C"` function, where a panic would abort the host.
+    pub(crate) inner: std::mem::ManuallyDrop<Box<dyn Dataset>>,
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is taken once, here, and never touched again.
+        let inner = unsafe { std::mem::ManuallyDrop::take(&mut self.inner) };
+        guard::drop_guarded(&self.name, inner);
+    }
 }
 
 impl AbiDataset for Guarded {

@@ -63,9 +63,23 @@ pub trait Source: 'static {
     }
 }
 
+/// The name of the `u8` static [`export_plugin!`](crate::export_plugin) exports beside the root
+/// module, which the host reads (`dlsym`) before calling anything: [`PANIC_UNWIND`] or
+/// [`PANIC_ABORT`], the panic strategy the plugin crate was compiled with. Not part of the root
+/// module, so that its layout does not change.
+pub const PANIC_STRATEGY_SYMBOL: &str = "fuzzaug_panic_strategy";
+/// The marker's value in a library built with `panic = "unwind"`.
+pub const PANIC_UNWIND: u8 = b'U';
+/// The marker's value in a library built with `panic = "abort"`.
+pub const PANIC_ABORT: u8 = b'A';
+
 extern "C" fn fingerprint<S: Source>() -> BuildFingerprint {
-    // Only builds strings from constants; cannot panic short of allocation failure.
-    S::fingerprint()
+    // The lying fingerprints of test fixtures are the author's code: guard them too. A panic
+    // yields a fingerprint no host accepts, naming the panic.
+    guard::catch(S::fingerprint).unwrap_or_else(|text| BuildFingerprint {
+        sdk: format!("fingerprint() panicked: {text}").into(),
+        ..BuildFingerprint::current()
+    })
 }
 
 extern "C" fn set_logger(host: HostLogger) {
@@ -98,7 +112,7 @@ extern "C" fn new_dataset<S: Source>(
         let inner = make(&Registry::settings(c, settings.as_str())?, ctx)?;
         let guarded = dataset::Guarded {
             name: name.to_string(),
-            inner,
+            inner: std::mem::ManuallyDrop::new(inner),
         };
         Ok(DatasetObject::from_value(guarded, TD_Opaque))
     })
@@ -117,7 +131,7 @@ extern "C" fn new_transform<S: Source>(
         let inner = make(&Registry::settings(c, settings.as_str())?, ctx)?;
         let guarded = transform::Guarded {
             name: name.to_string(),
-            inner,
+            inner: std::mem::ManuallyDrop::new(inner),
         };
         Ok(TransformObject::from_value(guarded, TD_Opaque))
     })
@@ -137,7 +151,7 @@ extern "C" fn new_strategy<S: Source>(
         let inner = make(&Registry::settings(c, settings.as_str())?, ctx, setup)?;
         let guarded = strategy::Guarded {
             name: name.to_string(),
-            inner,
+            inner: std::mem::ManuallyDrop::new(inner),
         };
         Ok(StrategyObject::from_value(guarded, TD_Opaque))
     })
@@ -165,8 +179,11 @@ pub fn root_module<S: Source>() -> PluginModRef {
 /// fuzzaug_sdk::export_plugin!(components);
 /// ```
 ///
-/// Every entry point it generates catches panics and returns them as [`PluginError`]s; the
-/// component list is built on first use, once.
+/// Every entry point it generates catches panics and returns them as [`PluginError`]s (a panic
+/// in a component's `Drop` is logged instead); the component list is built on first use, once.
+/// Beside the root module it exports the `u8` static `fuzzaug_panic_strategy`, the panic
+/// strategy of the plugin crate: the host refuses a library built with `panic = "abort"`,
+/// where no panic could be caught.
 #[macro_export]
 macro_rules! export_plugin {
     ($components:path) => {
@@ -200,6 +217,16 @@ macro_rules! export_plugin {
             $crate::abi_stable::library::__call_root_module_loader(fuzzaug_root_module)
         }
 
+        // The panic strategy this crate is compiled with, read by the host before it calls
+        // anything (`export::PANIC_STRATEGY_SYMBOL`, checked by a unit test of the SDK).
+        #[doc(hidden)]
+        #[unsafe(export_name = "fuzzaug_panic_strategy")]
+        pub static FUZZAUG_PANIC_STRATEGY: u8 = if cfg!(panic = "unwind") {
+            $crate::export::PANIC_UNWIND
+        } else {
+            $crate::export::PANIC_ABORT
+        };
+
         // What abi_stable's `#[export_root_module]` generates, spelt with `$crate` so that
         // plugins need no direct abi_stable dependency. The symbol name is abi_stable's
         // `ROOT_MODULE_LOADER_NAME` (checked by a unit test of the SDK).
@@ -223,6 +250,11 @@ mod tests {
         assert!(
             src.contains(&format!("export_name = \"{name}\"")),
             "the export macro must export `{name}`"
+        );
+        let marker = super::PANIC_STRATEGY_SYMBOL;
+        assert!(
+            src.contains(&format!("export_name = \"{marker}\"")),
+            "the export macro must export `{marker}`"
         );
     }
 }

@@ -1,12 +1,14 @@
 //! The build fingerprint: what a plugin was built against, compared by the host field by field
-//! before it calls anything else in the library.
+//! right after abi_stable's layout check, before any other function of the library is called.
 //!
-//! This struct is frozen for the life of the SDK's major version 1 and beyond: it is read before
-//! abi_stable's own layout check, so that a stale plugin gets a message naming the field.
+//! The host has already refused a library whose root module declares another SDK version; the
+//! fingerprint adds what a version number cannot say (the libtorch a tensor plugin links, the
+//! abi_stable, the target), so that such a mismatch gets a message naming the field.
 use abi_stable::{std_types::RString, StableAbi};
 
 /// Versions a library was built with. `libtorch` and `cxx11_abi` are `none` for plugins built
-/// without the SDK's `tensor` feature; such plugins load into any host of a compatible SDK.
+/// without the SDK's `tensor` feature; such plugins load into any host of the same SDK version,
+/// whatever its libtorch.
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
 pub struct BuildFingerprint {
@@ -57,20 +59,13 @@ impl BuildFingerprint {
     /// Every field where a plugin built with `plugin` cannot run in a host built with `self`,
     /// as (field, expected, found). Empty when compatible.
     ///
-    /// Rules: same SDK major version with the plugin's minor not newer than the host's;
-    /// identical abi_stable and target; identical tch, libtorch and C++ ABI unless the plugin
-    /// links no libtorch (`none`).
+    /// Rules: the identical SDK version (the SDK version is the ABI version: no older or newer
+    /// one, minor or patch, is accepted); identical abi_stable and target; identical tch,
+    /// libtorch and C++ ABI unless the plugin links no libtorch (`none`).
     pub fn mismatches(&self, plugin: &Self) -> Vec<Mismatch> {
         let mut out = Vec::new();
-        if !sdk_compatible(&self.sdk, &plugin.sdk) {
-            out.push(Mismatch::new(
-                "sdk",
-                format!("{}.x (≤ {})", major(&self.sdk), self.sdk),
-                &plugin.sdk,
-            ));
-        }
         let uses_torch = plugin.libtorch.as_str() != "none";
-        for ((name, want), (_, got)) in self.fields().into_iter().zip(plugin.fields()).skip(1) {
+        for ((name, want), (_, got)) in self.fields().into_iter().zip(plugin.fields()) {
             let torch_field = matches!(name, "tch" | "libtorch" | "cxx11_abi");
             if want != got && (uses_torch || !torch_field) {
                 out.push(Mismatch::new(name, want.to_string(), got));
@@ -101,22 +96,6 @@ impl Mismatch {
     }
 }
 
-fn major(v: &str) -> &str {
-    v.split('.').next().unwrap_or(v)
-}
-
-fn parse(v: &str) -> Option<(u64, u64)> {
-    let mut it = v.split('.');
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-}
-
-fn sdk_compatible(host: &str, plugin: &str) -> bool {
-    match (parse(host), parse(plugin)) {
-        (Some((hm, hn)), Some((pm, pn))) => hm == pm && pn <= hn,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,17 +115,17 @@ mod tests {
     }
 
     #[test]
-    fn older_minor_loads_newer_does_not() {
+    fn only_the_identical_sdk_version_loads() {
         let host = fp("1.2.0", "2.11.0+cu130");
-        assert!(host.mismatches(&fp("1.1.5", "2.11.0+cu130")).is_empty());
-        let m = host.mismatches(&fp("1.3.0", "2.11.0+cu130"));
-        assert_eq!(m.len(), 1);
-        assert_eq!(m[0].field, "sdk");
-        assert_eq!(m[0].found, "1.3.0");
-        assert_eq!(
-            host.mismatches(&fp("2.0.0", "2.11.0+cu130"))[0].field,
-            "sdk"
-        );
+        assert!(host.mismatches(&fp("1.2.0", "2.11.0+cu130")).is_empty());
+        for other in ["1.1.5", "1.2.1", "1.3.0", "2.0.0", "garbage"] {
+            let m = host.mismatches(&fp(other, "2.11.0+cu130"));
+            assert_eq!(
+                m,
+                vec![Mismatch::new("sdk", "1.2.0".into(), other)],
+                "{other}"
+            );
+        }
     }
 
     #[test]

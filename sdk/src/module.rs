@@ -18,9 +18,13 @@ use abi_stable::{
 
 /// The root module of a fuzzaug plugin library.
 ///
-/// A prefix type: later SDK minor versions may append fields after the last one, never reorder
-/// or remove. `fingerprint` is first and stays first forever, so that the host can read it from
-/// any plugin before checking anything else.
+/// The host loads a library only when its root module is this one (abi_stable's name and base
+/// name below), exported with its layout, and declares exactly the host's SDK version: the SDK
+/// version is the ABI version, and no other one, older or newer, minor or patch, is accepted.
+/// abi_stable then checks the layout of the whole module (every type it reaches) against the
+/// host's before anything in it is called; only then does the host call `fingerprint`, then
+/// `set_logger`, then `components`. It is a prefix type, as abi_stable requires of root
+/// modules, but no compatibility across SDK versions is built on that.
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginModRef)))]

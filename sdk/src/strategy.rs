@@ -13,6 +13,28 @@
 //! ```
 //! Chromosomes are flat `f64` arrays in gene order (see [`StrategySetup::genes`]), one gene value
 //! each, in the gene's own unit.
+//!
+//! # What the host checks
+//!
+//! The host checks every answer before it uses any of it, and stops the run with an error
+//! naming the strategy (component and library), the method and the offending value with its
+//! index; nothing is trained on, scored or written from a refused answer:
+//!
+//! - [`Strategy::propose`]: one count per sample of the batch; every count 0 when the run has
+//!   no genes; **at most 4,194,304 candidates (Σk) per batch** (the host's
+//!   `MAX_CANDIDATES_PER_BATCH`), checked before the host allocates anything for them; Σk ×
+//!   genes values.
+//! - [`Strategy::propose`], [`Strategy::select`] and [`Strategy::incumbents`]: every gene value
+//!   finite and within its gene's `[lo, hi]` ([`GeneSpec`]; a grid point one rounding past a
+//!   bound is taken); `select` and `incumbents` one chromosome per sample.
+//! - [`Strategy::take_counters`]: names not empty and not repeated, none the name of a
+//!   `metrics.csv` column except `skipped_robust` (which fills the column of its name, so it
+//!   must be a whole number ≥ 0), every value finite.
+//!
+//! [`Strategy::load_state`] receives the bytes of a checkpoint file, which may be damaged or
+//! foreign: check every length against what the strategy was built for before allocating,
+//! check every value (genes finite and in range, counts consistent), and return a
+//! [`PluginError`] saying what is wrong; never panic on them.
 use crate::{error::PluginError, guard};
 use abi_stable::{
     sabi_trait,
@@ -108,20 +130,24 @@ pub trait Strategy: Send + 'static {
         let _ = epoch;
         Ok(())
     }
-    /// Candidates to score for the batch's sample indices.
+    /// Candidates to score for the batch's sample indices: at most 4,194,304 in all for the
+    /// batch, each gene value in its gene's range (see "What the host checks" above).
     fn propose(&mut self, samples: &[u64]) -> Result<Proposal, PluginError>;
     /// Given the [`Scores`] of the candidates last proposed, returns one chromosome per sample
     /// of that batch (samples × genes values). The host trains each sample on exactly the image
     /// it scored for that chromosome (same flip, same noise), so return one of the sample's
     /// candidates to train on what was measured.
     fn select(&mut self, scores: &Scores<'_>) -> Result<Vec<f64>, PluginError>;
-    /// Per-epoch statistics, reset by the call.
+    /// Per-epoch statistics, reset by the call: finite values under names of their own (not a
+    /// `metrics.csv` column but `skipped_robust`, no name twice).
     fn take_counters(&mut self) -> Result<Vec<Counter>, PluginError> {
         Ok(Vec::new())
     }
     /// The whole search state, for checkpoints.
     fn save_state(&self) -> Result<Vec<u8>, PluginError>;
-    /// Restores what [`Strategy::save_state`] returned, continuing the same search.
+    /// Restores what [`Strategy::save_state`] returned, continuing the same search. The bytes
+    /// come from a file: refuse any that are not such a state with an error, never a panic
+    /// nor an allocation sized by an unchecked length field.
     fn load_state(&mut self, state: &[u8]) -> Result<(), PluginError>;
     /// The chromosome the strategy currently holds as worst for each sample (for previews);
     /// the identity where it holds none.
@@ -199,7 +225,17 @@ pub type StrategyObject = AbiStrategy_TO<'static, RBox<()>>;
 
 pub(crate) struct Guarded {
     pub(crate) name: String,
-    pub(crate) inner: Box<dyn Strategy>,
+    /// Dropped by hand, under [`guard::drop_guarded`]: the host's drop of the boundary object
+    /// runs in an `extern "C"` function, where a panic would abort the host.
+    pub(crate) inner: std::mem::ManuallyDrop<Box<dyn Strategy>>,
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is taken once, here, and never touched again.
+        let inner = unsafe { std::mem::ManuallyDrop::take(&mut self.inner) };
+        guard::drop_guarded(&self.name, inner);
+    }
 }
 
 impl AbiStrategy for Guarded {

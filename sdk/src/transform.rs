@@ -160,12 +160,14 @@ pub trait Transform: Send + Sync + 'static {
     fn info(&self) -> TransformInfo;
 
     /// Geometric kind: six floats per value (see the module docs) for an image of this size.
+    /// The host checks the answer before use: exactly six per value, every one finite.
     fn matrices(&self, values: &[f64], height: u32, width: u32) -> Result<Vec<f32>, PluginError> {
         let _ = (values, height, width);
         Err(wrong_kind("matrices", self.info().kind))
     }
 
-    /// Photometric kind: `[gain, bias]` per value.
+    /// Photometric kind: `[gain, bias]` per value. The host checks the answer before use: one
+    /// pair per value, every gain and bias finite.
     fn gain_bias(&self, values: &[f64]) -> Result<Vec<f32>, PluginError> {
         let _ = values;
         Err(wrong_kind("gain_bias", self.info().kind))
@@ -176,6 +178,16 @@ pub trait Transform: Send + Sync + 'static {
     /// from the batch's composition or libtorch's global generator: the host rebuilds the image
     /// a sample trains on in another batch than the one that scored it, and relies on the same
     /// (image, value, seed) giving the same pixels.
+    ///
+    /// The host checks the answer before use: a defined tensor (not a null handle, not
+    /// `Tensor::new()`) of the input's shape, `Kind::Float`, on the input's device; it then
+    /// detaches it, so an autograd graph built here never reaches the model's gradients.
+    ///
+    /// Leave libtorch's global state alone: never call `tch::manual_seed` (or the CUDA seed
+    /// functions) nor draw from the global generator. The host seeds it once and its training
+    /// (weight initialisation, dropout) draws from it; a plugin that reseeds it or draws from
+    /// it makes runs irreproducible. libtorch, as `tch` exposes it, offers no way to read the
+    /// generator's state, so the host cannot detect either: this rule is not enforced.
     fn apply(
         &self,
         images: TensorHandle,
@@ -216,7 +228,17 @@ pub type TransformObject = AbiTransform_TO<'static, RBox<()>>;
 
 pub(crate) struct Guarded {
     pub(crate) name: String,
-    pub(crate) inner: Box<dyn Transform>,
+    /// Dropped by hand, under [`guard::drop_guarded`]: the host's drop of the boundary object
+    /// runs in an `extern "C"` function, where a panic would abort the host.
+    pub(crate) inner: std::mem::ManuallyDrop<Box<dyn Transform>>,
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is taken once, here, and never touched again.
+        let inner = unsafe { std::mem::ManuallyDrop::take(&mut self.inner) };
+        guard::drop_guarded(&self.name, inner);
+    }
 }
 
 impl AbiTransform for Guarded {

@@ -61,7 +61,7 @@ pub fn foreign_shared_library() -> PathBuf {
 /// Loads a config in-process with the built plugins of [`bin_dir`] only (a test binary's own
 /// folder, `target/release/deps`, holds copies that may be stale).
 pub fn experiment(config: &Path) -> anyhow::Result<fuzzaug::setup::Experiment> {
-    fuzzaug::setup::Experiment::load_in(config, &[], |config_dirs| {
+    fuzzaug::setup::Experiment::load_in(config, &[], &[], |config_dirs| {
         let mut path = fuzzaug::plugins::SearchPath::default();
         for d in config_dirs {
             path.push(d.clone(), "plugin_dirs in the config");
@@ -178,24 +178,7 @@ pub fn fuzzaug_in(args: &[&str], cwd: Option<&Path>) -> Run {
 
 /// Like [`fuzzaug_in`], with `RUST_LOG` set to `log`.
 pub fn fuzzaug_with(args: &[&str], cwd: Option<&Path>, log: &str) -> Run {
-    let mut cmd = Command::new(fuzzaug_bin());
-    cmd.args(args)
-        .env_remove("LD_LIBRARY_PATH")
-        .env_remove("FUZZAUG_PLUGIN_PATH")
-        .env("RUST_LOG", log);
-    if let Some(d) = cwd {
-        cmd.current_dir(d);
-    }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run fuzzaug");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into(),
-        stderr: String::from_utf8_lossy(&stderr).into(),
-    }
+    fuzzaug_env(args, cwd, log, &[])
 }
 
 /// Writes a binary PPM (P6) of `w`×`h` interleaved RGB pixels, the simplest format the
@@ -393,4 +376,28 @@ pub fn torch_python() -> (std::process::Command, String) {
     let mut cmd = std::process::Command::new(&python);
     cmd.env("PYTHONPATH", pythonpath);
     (cmd, what)
+}
+
+/// Like [`fuzzaug_with`], with extra environment variables `env` (set after the ones
+/// [`fuzzaug`] clears, so `FUZZAUG_PLUGIN_PATH` may be among them).
+pub fn fuzzaug_env(args: &[&str], cwd: Option<&Path>, log: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(fuzzaug_bin());
+    cmd.args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("FUZZAUG_PLUGIN_PATH")
+        .env("RUST_LOG", log)
+        .envs(env.iter().copied());
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run fuzzaug");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    }
 }

@@ -206,7 +206,7 @@ fn set_reaches_into_nested_inline_tables() {
         "train.optimizer.nesterov=true",
     ];
     let overrides: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let exp = fuzzaug::setup::Experiment::load_in(&cfg, &overrides, |_| {
+    let exp = fuzzaug::setup::Experiment::load_in(&cfg, &overrides, &[], |_| {
         fuzzaug::plugins::SearchPath::default()
     })
     .unwrap();
@@ -548,7 +548,7 @@ fn a_misspelt_core_key_gets_a_suggestion() {
         ),
         (
             "[plugins]\nsha265 = {}\n",
-            "exp.toml:8:1: unknown key `sha265` in [plugins]; did you mean `sha256`? valid keys: sha256",
+            "exp.toml:8:1: unknown key `sha265` in [plugins]; did you mean `sha256`? valid keys: sha256, only_pinned, isolate",
         ),
         (
             "[train]\nseed = 1\n",
@@ -583,6 +583,27 @@ fn a_misspelt_core_key_gets_a_suggestion() {
     assert_eq!(
         check_fails(&format!("{BASE}[train]\nprecision = \"bf61\"\n"), &[]),
         "error: exp.toml:8:13: unknown value `bf61` of `train.precision`; did you mean `bf16`? valid values: fp32, bf16\n"
+    );
+}
+
+/// `[dataset]` mixes fuzzaug's own keys (`mean`, `std`) with the plugin's: a misspelling of
+/// fuzzaug's is told so (the plugin alone would list only its keys), while one close to a
+/// plugin key (`sed` for `seed`, not `std`) is the plugin's to suggest.
+#[test]
+fn a_misspelt_dataset_mean_or_std_gets_a_suggestion() {
+    let keys = "[dataset] takes `name`, `mean` and `std`, and the keys of dataset `shapes`: train_size, test_size, size, seed, noise";
+    for (line, key, own) in [
+        ("maen = [0.5, 0.5, 0.5]", "maen", "mean"),
+        ("stdev = [0.2, 0.2, 0.2]", "stdev", "std"),
+    ] {
+        assert_eq!(
+            check_fails(&format!("{BASE}{line}\n"), &[]),
+            format!("error: exp.toml:7:{}: unknown key `{key}` in [dataset]; did you mean `{own}`? {keys}\n", key.len() + 4)
+        );
+    }
+    assert_eq!(
+        check_fails(&format!("{BASE}sed = 3\n"), &[]),
+        "error: exp.toml:7:7: dataset `shapes`: unknown key `sed`; did you mean `seed`?\n"
     );
 }
 

@@ -14,7 +14,7 @@ fn a_config_loads_and_builds_through_the_library_api() {
     let dir = Scratch::new();
     let cfg = dir.write("c.toml", &tiny_config(100, 2));
     let set = ["train.epochs=3".to_string(), "seed=5".to_string()];
-    let exp = Experiment::load_in(&cfg, &set, |_| search_path()).unwrap();
+    let exp = Experiment::load_in(&cfg, &set, &[], |_| search_path()).unwrap();
     assert_eq!((exp.config.train.epochs, exp.config.seed), (3, 5));
     exp.preflight().unwrap();
     let parts = exp.components().unwrap();
@@ -23,7 +23,7 @@ fn a_config_loads_and_builds_through_the_library_api() {
     assert_eq!(parts.genes[0].spec.name.as_str(), "rotation");
 
     let bad = ["train.epochs=0".to_string()];
-    let err = Experiment::load_in(&cfg, &bad, |_| search_path())
+    let err = Experiment::load_in(&cfg, &bad, &[], |_| search_path())
         .err()
         .unwrap()
         .to_string();

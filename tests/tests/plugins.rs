@@ -53,11 +53,42 @@ fn list_failing(dir: &Scratch) -> String {
         .to_string()
 }
 
+/// `fuzzaug plugins --plugin-dir DIR` with one bad library in DIR: the listing goes on (the
+/// bundled components are listed), says the library was refused and why, and warns; the
+/// listing's text about the refused library. `plugins --check` on it fails with the same
+/// message.
+fn list_refused(dir: &Scratch) -> String {
+    let run = fuzzaug(&["plugins", "--plugin-dir", dir.path().to_str().unwrap()]);
+    let out = run.ok();
+    assert!(out.contains("transform  rotation"), "{out}");
+    let (_, refused) = out
+        .split_once("refused libraries (their components are not available):\n")
+        .unwrap_or_else(|| panic!("no refused library listed:\n{out}"));
+    assert!(
+        run.stderr.starts_with("[WARN ] skipping plugin library: "),
+        "{}",
+        run.stderr
+    );
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().ends_with(".so"))
+        .unwrap();
+    let check = fuzzaug(&["plugins", "--check", file.to_str().unwrap()]);
+    let err = check.fails();
+    let first = refused.lines().next().unwrap().trim_start();
+    assert!(
+        err.starts_with(&format!("error: {first}")),
+        "{err}\n---\n{refused}"
+    );
+    refused.to_string()
+}
+
 #[test]
 fn a_shared_library_that_is_not_a_plugin_is_refused() {
     let dir = Scratch::new();
     let f = dir.add(&foreign_shared_library(), "libfuzzaug_x.so");
-    let err = list_failing(&dir);
+    let err = list_refused(&dir);
     let path = f.canonicalize().unwrap();
     assert!(
         err.contains(&format!(
@@ -79,7 +110,7 @@ fn a_truncated_plugin_is_refused() {
         .unwrap()
         .set_len(len / 3)
         .unwrap();
-    let err = list_failing(&dir);
+    let err = list_refused(&dir);
     let path = f.canonicalize().unwrap();
     assert!(
         err.contains(&format!(
@@ -95,7 +126,7 @@ fn an_empty_plugin_file_is_refused() {
     let dir = Scratch::new();
     let f = dir.write("libfuzzaug_empty.so", "");
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let err = list_failing(&dir);
+    let err = list_refused(&dir);
     assert!(
         err.contains("libfuzzaug_empty.so: not a loadable shared library: "),
         "{err}"
@@ -106,7 +137,7 @@ fn an_empty_plugin_file_is_refused() {
 fn a_plugin_with_a_wrong_fingerprint_is_refused_naming_each_field() {
     let dir = Scratch::new();
     let f = dir.add(&fixture("bad_fingerprint"), "libfuzzaug_stale.so");
-    let err = list_failing(&dir);
+    let err = list_refused(&dir);
     let path = f.canonicalize().unwrap();
     assert!(
         err.contains(&format!(
@@ -174,7 +205,7 @@ fn group_or_world_writable_plugins_are_refused() {
         let dir = Scratch::new();
         let f = dir.add(&plugin("baselines"), "libfuzzaug_open.so");
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).unwrap();
-        let err = list_failing(&dir);
+        let err = list_refused(&dir);
         let path = f.canonicalize().unwrap();
         assert!(
             err.contains(&format!(

@@ -109,17 +109,8 @@ impl<'a> Engine<'a> {
         {
             let values = Self::column(chromosomes, g, i);
             let gene_seeds: Vec<u64> = seeds.iter().map(|&s| seeds::for_gene(s, i)).collect();
-            let (size, device) = (x.size(), x.device());
+            // Checked by the handle: same shape, Float, same device, detached.
             x = gene.transform.apply(x, &values, &gene_seeds)?;
-            if x.size() != size || x.kind() != Kind::Float || x.device() != device {
-                bail!(
-                    "transform `{}` returned a {:?} tensor of shape {:?} on {:?} for a float batch of shape {size:?} on {device:?}",
-                    gene.transform.origin.component,
-                    x.kind(),
-                    x.size(),
-                    x.device()
-                );
-            }
         }
         Ok(x)
     }
@@ -142,14 +133,8 @@ impl<'a> Engine<'a> {
         let g = self.genes.len();
         let mut maps = vec![affine::IDENTITY; n];
         for (i, t) in self.of_kind(TransformKind::Geometric) {
+            // Checked by the handle: six finite floats per image.
             let m = t.matrices(&Self::column(chromosomes, g, i), self.height, self.width)?;
-            if m.len() != 6 * n {
-                bail!(
-                    "transform `{}` returned {} matrix values for {n} images",
-                    t.origin.component,
-                    m.len()
-                );
-            }
             for (acc, own) in maps.iter_mut().zip(m.chunks_exact(6)) {
                 let own: affine::Affine = std::array::from_fn(|k| f64::from(own[k]));
                 *acc = affine::then(acc, &own);
@@ -193,20 +178,8 @@ impl<'a> Engine<'a> {
                 .f_to_device(device)?)
         };
         for (i, t) in self.of_kind(TransformKind::Photometric) {
+            // Checked by the handle: a finite gain and bias per image.
             let gb = t.gain_bias(&Self::column(chromosomes, g, i))?;
-            if gb.len() != 2 * n {
-                bail!(
-                    "transform `{}` returned {} gain/bias values for {n} images",
-                    t.origin.component,
-                    gb.len()
-                );
-            }
-            if let Some(v) = gb.iter().find(|v| !v.is_finite()) {
-                bail!(
-                    "transform `{}` returned a non-finite gain or bias ({v})",
-                    t.origin.component
-                );
-            }
             match self.clamp {
                 PhotometricClamp::Fused => {
                     for ((ga, bi), pair) in

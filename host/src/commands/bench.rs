@@ -1,4 +1,5 @@
 //! `fuzzaug bench [--config CONFIG] [--device D] [--model M] [--strategy S]... [--json]`.
+use crate::setup::PluginFlags;
 use crate::{
     bench::{self, Options, Report},
     cli::BenchArgs,
@@ -7,10 +8,9 @@ use crate::{
 };
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::PathBuf;
 
 /// Measures and prints the report.
-pub fn run(args: &BenchArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &BenchArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     let mut overrides = args.overrides.set.clone();
     if let Some(d) = &args.device {
         overrides.push(format!("device={}", config::toml_string(d)));
@@ -31,13 +31,12 @@ pub fn run(args: &BenchArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             p
         }
     };
-    let mut exp =
-        Experiment::load(&path, &overrides, cli_dirs).with_context(|| match &args.config {
-            Some(p) => format!("loading {}", p.display()),
-            None => {
-                "loading the built-in bench setup (`--config CONFIG` measures your own)".to_string()
-            }
-        })?;
+    let mut exp = Experiment::load(&path, &overrides, cli).with_context(|| match &args.config {
+        Some(p) => format!("loading {}", p.display()),
+        None => {
+            "loading the built-in bench setup (`--config CONFIG` measures your own)".to_string()
+        }
+    })?;
     let strategies = if args.strategies.is_empty() {
         bench::all_strategies(&exp.registry)
     } else {

@@ -1,10 +1,10 @@
 //! `fuzzaug check CONFIG`: validate everything a run would, then stop, having written nothing.
+use crate::setup::PluginFlags;
 use crate::{cli::CheckArgs, config::OptimizerConfig, setup::Experiment};
-use std::path::PathBuf;
 
 /// Validates the config and builds its components; prints a summary.
-pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
+pub fn run(args: &CheckArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
+    let exp = Experiment::load(&args.config, &args.overrides.set, cli)?;
     exp.preflight()?;
     let parts = exp.components()?;
     if !exp.config.eval.protocols.is_empty() {
@@ -77,5 +77,12 @@ pub fn run(args: &CheckArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         ),
     };
     println!("  hflip     {} ({why})", if hflip { "on" } else { "off" });
+    for r in exp.registry.refused() {
+        println!(
+            "  not loaded {} (none of this config's components needs it: {})",
+            r.path.display(),
+            r.reason.lines().next().unwrap_or_default()
+        );
+    }
     Ok(0)
 }

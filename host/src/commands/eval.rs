@@ -1,6 +1,7 @@
 //! `fuzzaug eval RUN_DIR|CHECKPOINT [--threat FILE] [--out DIR] [--no-early-exit]` and
 //! `fuzzaug eval CONFIG --checkpoint PATH`: a trained model's accuracy, per class, and under
 //! every protocol of a threat model.
+use crate::setup::PluginFlags;
 use crate::{
     cli::EvalArgs,
     config::ComponentConfig,
@@ -14,16 +15,13 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// The run's experiment, the checkpoint, and where the report goes.
-fn resolve(
-    args: &EvalArgs,
-    cli_dirs: &[PathBuf],
-) -> anyhow::Result<(Experiment, PathBuf, PathBuf)> {
+fn resolve(args: &EvalArgs, cli: &PluginFlags) -> anyhow::Result<(Experiment, PathBuf, PathBuf)> {
     let set = &args.overrides.set;
     if let Some(ckpt) = &args.checkpoint {
         if args.which.is_some() {
             anyhow::bail!("--which picks a checkpoint of a run directory; with --checkpoint the checkpoint is given");
         }
-        let exp = Experiment::load(&args.target, set, cli_dirs)?;
+        let exp = Experiment::load(&args.target, set, cli)?;
         let out = args.out.as_ref().map_or_else(
             || {
                 let mut p = ckpt.clone().into_os_string();
@@ -40,7 +38,7 @@ fn resolve(
         args.target.display()
     );
     let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which, &hint)?;
-    let exp = Experiment::load_run(dir.path(), set, cli_dirs)?;
+    let exp = Experiment::load_run(dir.path(), set, cli)?;
     let name = args
         .threat
         .as_ref()
@@ -80,9 +78,9 @@ fn session(exp: &Experiment, threat: &Threat) -> anyhow::Result<Session> {
 }
 
 /// Evaluates; prints and writes JSON.
-pub fn run(args: &EvalArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &EvalArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     interrupt::install();
-    let (exp, checkpoint, out) = resolve(args, cli_dirs)?;
+    let (exp, checkpoint, out) = resolve(args, cli)?;
     let threat = match &args.threat {
         Some(path) => Threat::load(path)?,
         None => Threat::of_run(&exp)?,

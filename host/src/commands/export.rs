@@ -1,5 +1,6 @@
 //! `fuzzaug export RUN_DIR|CHECKPOINT --format safetensors|torchscript [--out FILE]
 //! [--which best|last]`: a trained model for PyTorch.
+use crate::setup::PluginFlags;
 use crate::{
     cli::ExportArgs,
     models::InputSpec,
@@ -45,7 +46,7 @@ fn grid_words(meta: &Meta) -> String {
 }
 
 /// Exports; prints what it wrote.
-pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &ExportArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     let (dir, ckpt) = super::target::run_checkpoint(&args.target, args.which, "")?;
     let out = out_path(args, &dir, &ckpt);
     let probe_file = args.probe.map(|_| probe_path(&out));
@@ -57,7 +58,7 @@ pub fn run(args: &ExportArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
             );
         }
     }
-    let exp = Experiment::load_run(dir.path(), &[], cli_dirs)?;
+    let exp = Experiment::load_run(dir.path(), &[], cli)?;
     let (mut dataset, info, today) = exp.dataset()?;
     let spec = InputSpec::of(&info);
     // A plain NCHW model on the CPU: what PyTorch users load, whatever the run trained on.

@@ -24,17 +24,24 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let Some(command) = cli.command else {
         anyhow::bail!("no command given; see `fuzzaug --help`");
     };
+    let flags = crate::setup::PluginFlags {
+        dirs: cli.plugin_dirs,
+        isolate: cli.isolate,
+    };
     match command {
-        Command::Check(args) => check::run(&args, &cli.plugin_dirs),
-        Command::Plugins(args) => plugins::run(&args, &cli.plugin_dirs),
-        Command::Run(args) => run::run(&args, &cli.plugin_dirs),
-        Command::Eval(args) => eval::run(&args, &cli.plugin_dirs),
-        Command::Export(args) => export::run(&args, &cli.plugin_dirs),
-        Command::Preview(args) => preview::run(&args, &cli.plugin_dirs),
+        Command::Check(args) => check::run(&args, &flags),
+        Command::Plugins(args) => plugins::run(&args, &flags),
+        Command::Run(args) => run::run(&args, &flags),
+        Command::Eval(args) => eval::run(&args, &flags),
+        Command::Export(args) => export::run(&args, &flags),
+        Command::Preview(args) => preview::run(&args, &flags),
         Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args),
-        Command::Bench(args) => bench::run(&args, &cli.plugin_dirs),
-        Command::NewPlugin(args) => new_plugin::run(&args, &cli.plugin_dirs),
-        Command::Sweep(args) => sweep::run(&args, &cli.plugin_dirs),
+        Command::Bench(args) => bench::run(&args, &flags),
+        Command::NewPlugin(args) => new_plugin::run(&args, &flags),
+        Command::Sweep(args) => sweep::run(&args, &flags),
+        Command::PluginChild(args) => {
+            crate::plugins::isolate::child::serve(&args.library, args.sha256.as_deref())
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! `fuzzaug new-plugin NAME --kind strategy|transform|dataset [--dir DIR] [--sdk-path P | --sdk-git URL [--sdk-rev R]]`.
+use crate::setup::PluginFlags;
 use crate::{
     cli::NewPluginArgs,
     plugins::{Registry, SearchPath},
@@ -7,10 +8,10 @@ use crate::{
 use std::path::PathBuf;
 
 /// Writes the crate and says how to build and load it.
-pub fn run(args: &NewPluginArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &NewPluginArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     scaffold::check_name(&args.name)?;
     let kind = args.kind;
-    refuse_taken_name(&args.name, cli_dirs)?;
+    refuse_taken_name(&args.name, &cli.dirs)?;
     let sdk = match (&args.sdk_git, &args.sdk_path) {
         (Some(url), _) => SdkSource::Git {
             url: url.clone(),

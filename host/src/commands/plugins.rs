@@ -1,15 +1,18 @@
 //! `fuzzaug plugins [--json] [--check LIB.so]`.
 //!
+//! The listing shows the libraries on the search path that were refused, with the reason; a
+//! refused library fails only `--check`, which loads the one file it is given.
+//!
 //! Each transform is also built once with its default settings, so that the listing shows the
 //! gene it contributes as the plugin declares it ([`TransformInfo`]): limits, identity, unit,
 //! default range and step, and mutation steps.
+use crate::setup::PluginFlags;
 use crate::{
     cli::PluginsArgs,
     plugins::{Library, Registry, SearchPath},
 };
 use fuzzaug_sdk::{ComponentContext, ComponentInfo, ComponentKind, PluginError, TransformInfo};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 /// The gene transform component `c` of `lib` declares, built with its default settings; `None`
 /// for other kinds, an error message when the plugin cannot build it without settings.
@@ -31,7 +34,7 @@ fn gene_info(c: &ComponentInfo, lib: &Library) -> Option<Result<TransformInfo, S
         config_dir: ".".into(),
     };
     Some(
-        (lib.module.new_transform())(c.name.as_str().into(), "".into(), &ctx)
+        lib.new_transform(c.name.as_str(), "", &ctx)
             .into_result()
             .map_err(|e| failed("new", e))
             .and_then(|t| t.info().into_result().map_err(|e| failed("info", e))),
@@ -108,6 +111,7 @@ fn library_json(lib: &Library) -> Value {
         "path": lib.path.display().to_string(),
         "sha256": lib.sha256,
         "fingerprint": fp,
+        "isolated": lib.is_isolated(),
         "components": lib.components.iter().map(|c| component_json(c, lib)).collect::<Vec<_>>(),
     })
 }
@@ -142,8 +146,11 @@ fn print_component(c: &ComponentInfo, lib: &Library) {
 }
 
 /// Lists every component, or checks one library.
-pub fn run(args: &PluginsArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &PluginsArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     if let Some(path) = &args.check {
+        // What loading runs (the library's initialisers, `fingerprint()`, `components()`)
+        // runs in a child first: a library that crashes there is reported, not fatal.
+        drop(Library::isolated(path, None)?);
         let lib = Library::load(path, None)?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&library_json(&lib))?);
@@ -159,14 +166,15 @@ pub fn run(args: &PluginsArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         }
         return Ok(0);
     }
-    let path = SearchPath::standard(cli_dirs, &[]);
-    let registry = Registry::discover(&path, &Default::default())?;
+    let path = SearchPath::standard(&cli.dirs, &[]);
+    let registry = Registry::discover_with(&path, &Default::default(), false, &cli.isolate)?;
     let components = registry.components();
     if args.json {
         let out = json!({
             "search_path": path.dirs().iter().map(|(d, o)| json!({"dir": d.display().to_string(), "from": o})).collect::<Vec<_>>(),
             "libraries": registry.libraries().iter().map(library_json).collect::<Vec<_>>(),
             "components": components.iter().map(|(c, l)| component_json(c, l)).collect::<Vec<_>>(),
+            "refused": registry.refused().iter().map(|r| json!({"path": r.path.display().to_string(), "error": r.reason})).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(0);
@@ -176,10 +184,25 @@ pub fn run(args: &PluginsArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
         for (d, o) in path.dirs() {
             println!("  {} ({o})", d.display());
         }
-        return Ok(0);
     }
     for (c, lib) in components {
         print_component(c, lib);
     }
+    print_refused(&registry);
     Ok(0)
+}
+
+/// The libraries on the search path that were not loaded, each with the reason.
+fn print_refused(registry: &Registry) {
+    if registry.refused().is_empty() {
+        return;
+    }
+    println!("refused libraries (their components are not available):");
+    for r in registry.refused() {
+        let mut lines = r.reason.lines();
+        println!("  {}", lines.next().unwrap_or_default());
+        for l in lines {
+            println!("    {l}");
+        }
+    }
 }

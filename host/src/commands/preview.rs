@@ -2,6 +2,7 @@
 //! and hi (the identity is the original) and under a few corners of the robust grid; when the
 //! config's run directory holds a checkpoint, also the variants the strategy chose for the first
 //! training samples at that checkpoint.
+use crate::setup::PluginFlags;
 use crate::{
     augment::Engine,
     cli::PreviewArgs,
@@ -12,7 +13,6 @@ use crate::{
 };
 use anyhow::Context;
 use fuzzaug_sdk::Split;
-use std::path::PathBuf;
 use tch::{Device, Tensor};
 
 /// Sample images in the picture.
@@ -26,12 +26,12 @@ fn fmt(v: f64) -> String {
 }
 
 /// Writes the preview PNG.
-pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
-    let exp = Experiment::load(&args.config, &args.overrides.set, cli_dirs)?;
+pub fn run(args: &PreviewArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
+    let exp = Experiment::load(&args.config, &args.overrides.set, cli)?;
     let mut parts = exp.components()?;
     let info = parts.dataset_info.clone();
     let n = SAMPLES.min(info.test_len);
-    let chunk = parts.dataset.read(Split::Test, 0, n)?;
+    let chunk = parts.dataset.read_checked(&info, Split::Test, 0, n)?;
     let (c, h, w) = (
         i64::from(info.channels),
         i64::from(info.height),
@@ -67,8 +67,10 @@ pub fn run(args: &PreviewArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
     let mut rows: Vec<(String, Vec<Picture>)> = (0..n as usize)
         .map(|i| {
             (
-                info.classes
-                    .get(chunk.labels[i] as usize)
+                chunk
+                    .labels
+                    .get(i)
+                    .and_then(|&l| info.classes.get(l as usize))
                     .map(|c| c.to_string())
                     .unwrap_or_default(),
                 Vec::new(),
@@ -141,8 +143,8 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
     let samples: Vec<u64> = (0..n).collect();
     let chromosomes = parts.incumbents(&exp.config.strategy.name, &samples)?;
     let genes = parts.genes.len();
-    let chunk = parts.dataset.read(Split::Train, 0, n)?;
     let info = &parts.dataset_info;
+    let chunk = parts.dataset.read_checked(info, Split::Train, 0, n)?;
     let engine = Engine::of_run(parts, &exp.config.train);
     let images = Tensor::f_from_slice(chunk.pixels.as_slice())?.f_view([
         n as i64,
@@ -156,9 +158,10 @@ fn chosen_variants(exp: &Experiment, parts: &mut Components) -> anyhow::Result<O
         .into_iter()
         .enumerate()
         .map(|(i, p)| {
-            let class = info
-                .classes
-                .get(chunk.labels[i] as usize)
+            let class = chunk
+                .labels
+                .get(i)
+                .and_then(|&l| info.classes.get(l as usize))
                 .map(|c| c.to_string())
                 .unwrap_or_default();
             let changed: Vec<String> = parts

@@ -1,5 +1,6 @@
 //! `fuzzaug run CONFIG... [--set k=v]... [--resume | --overwrite] [--quiet]`, and
 //! `fuzzaug run --resume RUN_DIR...`, which continues a run from its directory's own config.
+use crate::setup::PluginFlags;
 use crate::{cli::RunArgs, run, rundir::RunDir, setup::Experiment};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -47,16 +48,16 @@ fn finished(exp: &Experiment) -> bool {
 }
 
 /// Runs each config in turn; with several, finished runs are skipped.
-pub fn run(args: &RunArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &RunArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     // Before plugins load, so that a Ctrl-C from here on stops the run cleanly.
     run::interrupt::install();
     let configs = expand(&args.configs, args.resume)?;
     let several = configs.len() > 1;
     for path in &configs {
         let exp = if is_run_dir(path) {
-            Experiment::load_run(path, &args.overrides.set, cli_dirs)?
+            Experiment::load_run(path, &args.overrides.set, cli)?
         } else {
-            Experiment::load(path, &args.overrides.set, cli_dirs)?
+            Experiment::load(path, &args.overrides.set, cli)?
         };
         if several && finished(&exp) && !args.overwrite {
             log::info!(

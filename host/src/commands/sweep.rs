@@ -1,5 +1,6 @@
 //! `fuzzaug sweep SWEEP.toml [--dry-run | --local -j N | --slurm ...]`,
 //! `fuzzaug sweep status DIR`, `fuzzaug sweep collect DIR [--out DIR]`.
+use crate::setup::PluginFlags;
 use crate::{
     cli::{CompareArgs, SweepArgs},
     setup::Experiment,
@@ -9,11 +10,11 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
 /// Dispatches on the first argument.
-pub fn run(args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+pub fn run(args: &SweepArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     match args.args.as_slice() {
         [cmd, dir] if cmd == "status" => show_status(Path::new(dir)),
         [cmd, dir] if cmd == "collect" => collect(Path::new(dir), args.out.as_deref()),
-        [file] => expand_and_run(Path::new(file), args, cli_dirs),
+        [file] => expand_and_run(Path::new(file), args, cli),
         other => bail!(
             "`fuzzaug sweep {}`: expected SWEEP.toml, `status DIR` or `collect DIR`",
             other.join(" ")
@@ -49,7 +50,7 @@ fn values_table(runs: &[sweep::RunPlan]) -> String {
     s
 }
 
-fn expand_and_run(file: &Path, args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow::Result<u8> {
+fn expand_and_run(file: &Path, args: &SweepArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
     let spec = Spec::load(file)?;
     let runs = sweep::expand(&spec)?;
     print!("{}", values_table(&runs));
@@ -63,7 +64,7 @@ fn expand_and_run(file: &Path, args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow
         return Ok(0);
     }
     let manifest = sweep::write(&spec, &runs, |config| {
-        let exp = Experiment::load(config, &[], cli_dirs)?;
+        let exp = Experiment::load(config, &[], cli)?;
         exp.components().map(drop)
     })?;
     let dir = std::path::absolute(&spec.dir)?;
@@ -74,14 +75,9 @@ fn expand_and_run(file: &Path, args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow
     );
     let exe = std::env::current_exe().context("locating the fuzzaug executable")?;
     if args.local {
-        local::run_all(
-            &dir,
-            &manifest,
-            args.jobs as usize,
-            &exe,
-            cli_dirs,
-            |line| println!("{line}"),
-        )?;
+        local::run_all(&dir, &manifest, args.jobs as usize, &exe, cli, |line| {
+            println!("{line}")
+        })?;
         println!(
             "all {} runs finished; `fuzzaug sweep collect {}` compares them",
             runs.len(),
@@ -99,7 +95,7 @@ fn expand_and_run(file: &Path, args: &SweepArgs, cli_dirs: &[PathBuf]) -> anyhow
         let script_path = dir.join("submit.sbatch");
         crate::atomic::write(
             &script_path,
-            slurm::script(&dir, &manifest, &options, &exe, cli_dirs).as_bytes(),
+            slurm::script(&dir, &manifest, &options, &exe, cli).as_bytes(),
         )
         .with_context(|| format!("writing {}", script_path.display()))?;
         let job = slurm::submit(&script_path)?;

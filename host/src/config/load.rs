@@ -224,6 +224,15 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<(Config, Source), Confi
         message: format!("cannot read the config: {e}"),
     };
     let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    load_text(path, text, overrides)
+}
+
+/// [`load`] of `text`, the contents of the config file `path` (which is not read).
+pub fn load_text(
+    path: &Path,
+    text: String,
+    overrides: &[String],
+) -> Result<(Config, Source), ConfigError> {
     let mut source = Source::new(path, text);
     if !overrides.is_empty() {
         let mut doc: DocumentMut = source.text.parse().map_err(|e: toml_edit::TomlError| {

@@ -7,7 +7,7 @@ mod source;
 mod validate;
 mod words;
 
-pub use load::{edit, load, parse_override, toml_string};
+pub use load::{edit, load, load_text, parse_override, toml_string};
 pub use output::check_output_dir;
 pub use protocol::{Points, Protocol, DEFAULT_POINTS};
 pub use source::{ConfigError, Source};
@@ -445,6 +445,15 @@ pub struct PluginsConfig {
     /// `libfuzzaug_sensei.so`).
     #[serde(default)]
     pub sha256: BTreeMap<String, String>,
+    /// Load only the libraries pinned in `sha256`: an unpinned library on the search path is
+    /// skipped, and none of its code runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub only_pinned: bool,
+    /// Libraries (`sensei` for `libfuzzaug_sensei.so`) or components (`rotation`) whose code
+    /// runs in a child process of its own: a crash in it stops the run with an error instead
+    /// of ending fuzzaug. The command line's `--isolate` adds to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolate: Vec<String>,
 }
 
 impl Default for ModelConfig {

@@ -106,6 +106,12 @@ pub fn validate(config: &Config, source: &Source) -> Result<(), ConfigError> {
             "`eval.robust_subset` must be at least 1 (omit it to use the whole test set)".into(),
         );
     }
+    if config.plugins.only_pinned && config.plugins.sha256.is_empty() {
+        return err(
+            "plugins.only_pinned",
+            "`plugins.only_pinned` loads only the libraries pinned in `[plugins] sha256`, but it pins none, so no plugin would load; pin the libraries this config uses (`fuzzaug plugins --json` shows each library's sha256)".into(),
+        );
+    }
     for (lib, hash) in &config.plugins.sha256 {
         if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
             return err(

@@ -160,31 +160,11 @@ pub fn load_split(
     let dst = unsafe { std::slice::from_raw_parts_mut(pixels.data_ptr().cast::<u8>(), n * image) };
     let mut labels: Vec<i64> = Vec::with_capacity(n);
     let per_chunk = (CHUNK_BYTES / image).max(1);
-    let classes = info.classes.len() as u32;
     let mut start = 0;
     while start < n {
         let count = per_chunk.min(n - start);
-        let chunk = dataset.read(split, start as u64, count as u64)?;
-        let (got_px, got_lb) = (chunk.pixels.len(), chunk.labels.len());
-        if got_px != count * image || got_lb != count {
-            bail!(
-                "dataset `{name}` returned {got_px} bytes and {got_lb} labels for {count} {} images from index {start}; expected {} bytes",
-                split.as_str(),
-                count * image
-            );
-        }
-        if let Some((i, l)) = chunk
-            .labels
-            .iter()
-            .enumerate()
-            .find(|(_, l)| **l >= classes)
-        {
-            bail!(
-                "dataset `{name}`: {} image {} has label {l}, but there are {classes} classes",
-                split.as_str(),
-                start + i
-            );
-        }
+        // Checked by the handle: `count` images of this size, labels below the class count.
+        let chunk = dataset.read_checked(info, split, start as u64, count as u64)?;
         dst[start * image..(start + count) * image].copy_from_slice(&chunk.pixels);
         labels.extend(chunk.labels.iter().map(|&l| i64::from(l)));
         start += count;

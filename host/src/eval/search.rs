@@ -7,7 +7,7 @@ use crate::{
     plugins::StrategyHandle,
     train::{fitness, Session, Stopped},
 };
-use anyhow::bail;
+use anyhow::{bail, Context};
 
 /// Attacks test images `0..n` with `strategy`, at most `budget` queries each.
 pub fn search(
@@ -39,16 +39,12 @@ pub fn search(
         if samples.is_empty() {
             break;
         }
-        let proposal = strategy.propose(&samples)?;
+        // Checked by the handle, as in training: counts, the candidate limit, lengths and
+        // gene ranges.
+        let proposal = strategy
+            .propose(&samples, &session.parts.genes)
+            .with_context(|| format!("attacker `{name}`, round {}", round + 1))?;
         let total: usize = proposal.counts.iter().map(|&c| c as usize).sum();
-        if proposal.counts.len() != samples.len() || proposal.genes.len() != total * genes {
-            bail!(
-                "attacker `{name}` proposed {} counts and {} gene values for {} images of {genes} genes",
-                proposal.counts.len(),
-                proposal.genes.len(),
-                samples.len()
-            );
-        }
         if total == 0 {
             break; // nothing more to try
         }
@@ -82,12 +78,17 @@ pub fn search(
             at += c as usize;
         }
         let sample_labels: Vec<u32> = samples.iter().map(|&s| labels[s as usize]).collect();
-        strategy.select(&fuzzaug_sdk::Scores {
-            fitness: &fit,
-            correct: &pass.correct,
-            predicted: &pass.predicted,
-            labels: &sample_labels,
-        })?;
+        strategy
+            .select(
+                &fuzzaug_sdk::Scores {
+                    fitness: &fit,
+                    correct: &pass.correct,
+                    predicted: &pass.predicted,
+                    labels: &sample_labels,
+                },
+                &session.parts.genes,
+            )
+            .with_context(|| format!("attacker `{name}`, round {}", round + 1))?;
     }
     Ok(results)
 }

@@ -1,9 +1,15 @@
 //! Host-side handles on plugin objects: each call's `PluginError` becomes a [`CallError`] that
-//! names the library and the method, so a failing or panicking plugin is reported, not fatal.
-use abi_stable::std_types::{RResult, RSlice};
+//! names the library and the method, so a failing or panicking plugin is reported, not fatal;
+//! and each answer the host goes on to use is checked first ([`super::answers`]), a refusal
+//! being a [`BadAnswer`] that names the plugin, the method and the offending value.
+use super::{
+    answers::{self, AnswerError, BadAnswer, GeneRange},
+    objects::{DatasetObj, StrategyObj, TransformObj},
+};
+use abi_stable::std_types::RResult;
 use fuzzaug_sdk::{
-    dataset::DatasetObject, strategy::StrategyObject, transform::TransformObject, Chunk, Counter,
-    DatasetInfo, Fitness, PluginError, Proposal, Split, TensorHandle, TransformInfo,
+    Chunk, ComponentKind, Counter, DatasetInfo, Fitness, PluginError, Proposal, Split,
+    TensorHandle, TransformInfo,
 };
 use std::{fmt, path::PathBuf};
 
@@ -56,6 +62,20 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
+/// `answer` when `check` finds nothing wrong with it, else the refusal of `method`'s answer.
+fn checked<T>(
+    kind: ComponentKind,
+    origin: &Origin,
+    method: &'static str,
+    answer: T,
+    check: impl FnOnce(&T) -> Result<(), String>,
+) -> Result<T, AnswerError> {
+    match check(&answer) {
+        Ok(()) => Ok(answer),
+        Err(problem) => Err(BadAnswer::new(kind, origin, method, problem).into()),
+    }
+}
+
 fn call<T>(
     origin: &Origin,
     method: &'static str,
@@ -67,7 +87,7 @@ fn call<T>(
 
 /// A dataset component instance.
 pub struct DatasetHandle {
-    pub(crate) obj: DatasetObject,
+    pub(crate) obj: DatasetObj,
     /// Where it comes from.
     pub origin: Origin,
 }
@@ -78,15 +98,31 @@ impl DatasetHandle {
         call(&self.origin, "info", self.obj.info())
     }
 
-    /// Images `start .. start + count` of `split`.
+    /// Images `start .. start + count` of `split`, as the plugin answered: unchecked. The host
+    /// reads through [`DatasetHandle::read_checked`].
     pub fn read(&mut self, split: Split, start: u64, count: u64) -> Result<Chunk, CallError> {
         call(&self.origin, "read", self.obj.read(split, start, count))
+    }
+
+    /// Images `start .. start + count` of `split`, checked against `info` (what the dataset
+    /// said of itself): `count` images of its size, `count` labels below its class count.
+    pub fn read_checked(
+        &mut self,
+        info: &DatasetInfo,
+        split: Split,
+        start: u64,
+        count: u64,
+    ) -> Result<Chunk, AnswerError> {
+        let chunk = self.read(split, start, count)?;
+        checked(ComponentKind::Dataset, &self.origin, "read", chunk, |c| {
+            answers::chunk(c, info, split, start, count)
+        })
     }
 }
 
 /// A transform component instance.
 pub struct TransformHandle {
-    pub(crate) obj: TransformObject,
+    pub(crate) obj: TransformObj,
     /// Where it comes from.
     pub origin: Origin,
 }
@@ -97,50 +133,72 @@ impl TransformHandle {
         call(&self.origin, "info", self.obj.info())
     }
 
-    /// Geometric kind: six floats per value.
-    pub fn matrices(&self, values: &[f64], height: u32, width: u32) -> Result<Vec<f32>, CallError> {
-        call(
+    /// Geometric kind: six floats per value, checked (six per value, all finite).
+    pub fn matrices(
+        &self,
+        values: &[f64],
+        height: u32,
+        width: u32,
+    ) -> Result<Vec<f32>, AnswerError> {
+        let m = call(
             &self.origin,
             "matrices",
-            self.obj.matrices(RSlice::from_slice(values), height, width),
-        )
-        .map(|v| v.into_vec())
+            self.obj.matrices(values, height, width),
+        )?
+        .into_vec();
+        checked(ComponentKind::Transform, &self.origin, "matrices", m, |m| {
+            answers::matrices(m, values.len())
+        })
     }
 
-    /// Photometric kind: gain and bias per value.
-    pub fn gain_bias(&self, values: &[f64]) -> Result<Vec<f32>, CallError> {
-        call(
+    /// Photometric kind: gain and bias per value, checked (a pair per value, all finite).
+    pub fn gain_bias(&self, values: &[f64]) -> Result<Vec<f32>, AnswerError> {
+        let gb = call(&self.origin, "gain_bias", self.obj.gain_bias(values))?.into_vec();
+        checked(
+            ComponentKind::Transform,
             &self.origin,
             "gain_bias",
-            self.obj.gain_bias(RSlice::from_slice(values)),
+            gb,
+            |gb| answers::gain_bias(gb, values.len()),
         )
-        .map(|v| v.into_vec())
     }
 
     /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value and one seed per image.
+    /// The answer is checked (a tensor, defined, of the batch's shape, Float, on its device) and
+    /// detached from any autograd graph the plugin built.
     pub fn apply(
         &self,
         images: tch::Tensor,
         values: &[f64],
         seeds: &[u64],
-    ) -> Result<tch::Tensor, CallError> {
+    ) -> Result<tch::Tensor, AnswerError> {
+        let (size, device) = (images.size(), images.device());
         let handle = TensorHandle::from_tensor(images);
-        call(
-            &self.origin,
-            "apply",
-            self.obj.apply(
-                handle,
-                RSlice::from_slice(values),
-                RSlice::from_slice(seeds),
-            ),
-        )
-        .map(TensorHandle::into_tensor)
+        let out = call(&self.origin, "apply", self.obj.apply(handle, values, seeds))?;
+        let refuse = |problem: String| -> AnswerError {
+            BadAnswer::new(ComponentKind::Transform, &self.origin, "apply", problem).into()
+        };
+        if out.as_ptr().is_null() {
+            // Dropping a null handle frees nothing.
+            return Err(refuse("a null tensor pointer".into()));
+        }
+        let out = out.into_tensor();
+        // An undefined tensor has no shape, kind nor device to ask for (tch would panic).
+        if !out.defined() {
+            return Err(refuse("an undefined tensor".into()));
+        }
+        let kind = out
+            .f_kind()
+            .map_err(|e| refuse(format!("a tensor of unknown element type ({e})")))?;
+        answers::tensor((&out.size(), kind, out.device()), (&size, device)).map_err(refuse)?;
+        out.f_detach()
+            .map_err(|e| refuse(format!("a tensor that cannot be detached ({e})")))
     }
 }
 
 /// A strategy component instance.
 pub struct StrategyHandle {
-    pub(crate) obj: StrategyObject,
+    pub(crate) obj: StrategyObj,
     /// Where it comes from.
     pub origin: Origin,
 }
@@ -151,29 +209,49 @@ impl StrategyHandle {
         call(&self.origin, "begin_epoch", self.obj.begin_epoch(epoch))
     }
 
-    /// Candidates for a batch.
-    pub fn propose(&mut self, samples: &[u64]) -> Result<Proposal, CallError> {
-        call(
+    /// Candidates for a batch over `genes` (the genes the strategy was built for), checked:
+    /// one count per sample, none without genes, at most
+    /// [`answers::MAX_CANDIDATES_PER_BATCH`] in all, every gene value finite and in its range.
+    pub fn propose<G: GeneRange>(
+        &mut self,
+        samples: &[u64],
+        genes: &[G],
+    ) -> Result<Proposal, AnswerError> {
+        let p = call(&self.origin, "propose", self.obj.propose(samples))?;
+        checked(ComponentKind::Strategy, &self.origin, "propose", p, |p| {
+            answers::proposal(p, samples.len(), genes)
+        })
+    }
+
+    /// The chromosome each sample of the batch (one per label of `scores`) trains on, checked
+    /// against `genes`: one chromosome per sample, every value finite and in its range.
+    pub fn select<G: GeneRange>(
+        &mut self,
+        scores: &fuzzaug_sdk::Scores<'_>,
+        genes: &[G],
+    ) -> Result<Vec<f64>, AnswerError> {
+        let r = self.obj.select(scores);
+        let chosen = call(&self.origin, "select", r)?.into_vec();
+        checked(
+            ComponentKind::Strategy,
             &self.origin,
-            "propose",
-            self.obj.propose(RSlice::from_slice(samples)),
+            "select",
+            chosen,
+            |c| answers::per_sample(c, scores.labels.len(), genes),
         )
     }
 
-    /// The chromosome each sample trains on.
-    pub fn select(&mut self, scores: &fuzzaug_sdk::Scores<'_>) -> Result<Vec<f64>, CallError> {
-        let r = self.obj.select(
-            RSlice::from_slice(scores.fitness),
-            RSlice::from_slice(scores.correct),
-            RSlice::from_slice(scores.predicted),
-            RSlice::from_slice(scores.labels),
-        );
-        call(&self.origin, "select", r).map(|v| v.into_vec())
-    }
-
-    /// Per-epoch statistics.
-    pub fn take_counters(&mut self) -> Result<Vec<Counter>, CallError> {
-        call(&self.origin, "take_counters", self.obj.take_counters()).map(|v| v.into_vec())
+    /// Per-epoch statistics, checked: named apart from the metrics columns and from each
+    /// other, finite.
+    pub fn take_counters(&mut self) -> Result<Vec<Counter>, AnswerError> {
+        let list = call(&self.origin, "take_counters", self.obj.take_counters())?.into_vec();
+        checked(
+            ComponentKind::Strategy,
+            &self.origin,
+            "take_counters",
+            list,
+            |l| answers::counters(l),
+        )
     }
 
     /// The search state, for a checkpoint.
@@ -183,21 +261,24 @@ impl StrategyHandle {
 
     /// Restores a saved search state.
     pub fn load_state(&mut self, state: &[u8]) -> Result<(), CallError> {
-        call(
-            &self.origin,
-            "load_state",
-            self.obj.load_state(RSlice::from_slice(state)),
-        )
+        call(&self.origin, "load_state", self.obj.load_state(state))
     }
 
-    /// Current worst chromosome per sample.
-    pub fn incumbents(&self, samples: &[u64]) -> Result<Vec<f64>, CallError> {
-        call(
+    /// Current worst chromosome per sample, checked against `genes`: one per sample, every
+    /// value finite and in its range.
+    pub fn incumbents<G: GeneRange>(
+        &self,
+        samples: &[u64],
+        genes: &[G],
+    ) -> Result<Vec<f64>, AnswerError> {
+        let held = call(&self.origin, "incumbents", self.obj.incumbents(samples))?.into_vec();
+        checked(
+            ComponentKind::Strategy,
             &self.origin,
             "incumbents",
-            self.obj.incumbents(RSlice::from_slice(samples)),
+            held,
+            |h| answers::per_sample(h, samples.len(), genes),
         )
-        .map(|v| v.into_vec())
     }
 
     /// The fitness the strategy wants computed.

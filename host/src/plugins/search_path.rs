@@ -9,6 +9,8 @@ pub const PLUGIN_PATH_ENV: &str = "FUZZAUG_PLUGIN_PATH";
 #[derive(Debug, Clone, Default)]
 pub struct SearchPath {
     dirs: Vec<(PathBuf, String)>,
+    /// Entries refused when the path was built, reported by [`SearchPath::libraries`].
+    refused: Vec<String>,
 }
 
 impl SearchPath {
@@ -24,6 +26,16 @@ impl SearchPath {
         }
         if let Some(env) = std::env::var_os(PLUGIN_PATH_ENV) {
             for d in std::env::split_paths(&env).filter(|d| !d.as_os_str().is_empty()) {
+                if d.is_relative() {
+                    // Its meaning would change with the working folder, and what it points at
+                    // runs as code.
+                    me.refused.push(format!(
+                        "{PLUGIN_PATH_ENV} entry `{}` is a relative path, which would load whatever plugins the current folder holds; plugin folders from the environment must be absolute: use `$PWD/{}` or the full path",
+                        d.display(),
+                        d.display()
+                    ));
+                    continue;
+                }
                 me.push(d, PLUGIN_PATH_ENV);
             }
         }
@@ -46,10 +58,16 @@ impl SearchPath {
         &self.dirs
     }
 
-    /// Every `libfuzzaug_*.so` in the folders, canonicalised and without repeats, in search
-    /// order (sorted by name within a folder). A folder the user named that does not exist is an
-    /// error; one from the environment is skipped with a warning.
+    /// Every `libfuzzaug_*.so` in the folders, canonicalised (a symbolic link is replaced by
+    /// its target, on which every check is made) and without repeats, in search order (sorted
+    /// by name within a folder). A folder the user named that does not exist is an error; one
+    /// from the environment is skipped with a warning; a relative folder from the environment
+    /// is an error. A file that cannot be canonicalised (a dangling link) is returned as it is,
+    /// for the loader to refuse with its reason.
     pub fn libraries(&self) -> Result<Vec<PathBuf>, String> {
+        if let Some(first) = self.refused.first() {
+            return Err(first.clone());
+        }
         let mut out: Vec<PathBuf> = Vec::new();
         for (dir, origin) in &self.dirs {
             let entries = match std::fs::read_dir(dir) {
@@ -75,9 +93,7 @@ impl SearchPath {
                 .collect();
             found.sort();
             for p in found {
-                let canonical = p
-                    .canonicalize()
-                    .map_err(|e| format!("{}: {e}", p.display()))?;
+                let canonical = p.canonicalize().unwrap_or(p);
                 if !out.contains(&canonical) {
                     out.push(canonical);
                 }
@@ -134,6 +150,16 @@ mod tests {
             .map(|p| library_name(p).unwrap().to_string())
             .collect();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_dangling_link_is_listed_for_the_loader_to_refuse() {
+        let a = tempfile::tempdir().unwrap();
+        let dangling = a.path().join("libfuzzaug_gone.so");
+        std::os::unix::fs::symlink(a.path().join("nowhere.so"), &dangling).unwrap();
+        let mut sp = SearchPath::default();
+        sp.push(a.path().into(), "--plugin-dir");
+        assert_eq!(sp.libraries().unwrap(), [dangling]);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use std::{collections::HashMap, io::Cursor, path::Path};
 use tch::{Device, Tensor};
 
-const MAGIC: &[u8; 19] = b"FUZZAUG-CHECKPOINT\0";
+/// The first bytes of every checkpoint.
+pub const MAGIC: &[u8; 19] = b"FUZZAUG-CHECKPOINT\0";
 /// The prefix of the model's variables among a checkpoint's tensors (the optimiser's are
 /// `optim/...`).
 const MODEL: &str = "model/";
@@ -30,7 +31,8 @@ pub fn is_checkpoint(path: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok_and(|()| &head == MAGIC)
 }
-const VERSION: u32 = 1;
+/// The format version this fuzzaug writes and reads, after [`MAGIC`].
+pub const VERSION: u32 = 1;
 
 /// What a checkpoint says about the run that wrote it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,7 +228,12 @@ pub fn save(
 
 /// Reads and verifies a checkpoint, placing its tensors on `device`.
 pub fn load(path: &Path, device: Device) -> anyhow::Result<Checkpoint> {
-    let (meta, tensors, strategy) = sections(path)?;
+    from_bytes(&read(path)?, path, device)
+}
+
+/// [`load`] of `bytes`, the contents of the checkpoint file `path` (which is not read).
+pub fn from_bytes(bytes: &[u8], path: &Path, device: Device) -> anyhow::Result<Checkpoint> {
+    let (meta, tensors, strategy) = sections(bytes, path)?;
     let p = path.display();
     let tensors = Tensor::load_multi_from_stream_with_device(Cursor::new(tensors), device)
         .with_context(|| format!("{p}: unreadable tensors"))?
@@ -241,14 +248,16 @@ pub fn load(path: &Path, device: Device) -> anyhow::Result<Checkpoint> {
 
 /// Reads and verifies a checkpoint's metadata, leaving its tensors unread.
 pub fn load_meta(path: &Path) -> anyhow::Result<Meta> {
-    Ok(sections(path)?.0)
+    Ok(sections(&read(path)?, path)?.0)
 }
 
-/// The verified metadata, the tensors' bytes and the strategy's state of the checkpoint at
-/// `path`.
-fn sections(path: &Path) -> anyhow::Result<(Meta, Vec<u8>, Vec<u8>)> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read the checkpoint {}", path.display()))?;
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read the checkpoint {}", path.display()))
+}
+
+/// The verified metadata, the tensors' bytes and the strategy's state of `bytes`, the
+/// checkpoint at `path`.
+fn sections(bytes: &[u8], path: &Path) -> anyhow::Result<(Meta, Vec<u8>, Vec<u8>)> {
     let p = path.display();
     if bytes.len() < MAGIC.len() + 4 || &bytes[..MAGIC.len()] != MAGIC {
         bail!("{p} is not a fuzzaug checkpoint");
@@ -268,11 +277,15 @@ fn sections(path: &Path) -> anyhow::Result<(Meta, Vec<u8>, Vec<u8>)> {
     let mut next = || -> anyhow::Result<&[u8]> {
         let len = body
             .get(at..at + 8)
-            .context("section header past the end")?;
-        let len = u64::from_le_bytes(len.try_into()?) as usize;
-        let s = body
-            .get(at + 8..at + 8 + len)
-            .context("section past the end")?;
+            .with_context(|| format!("{p}: the checkpoint ends inside a section header"))?;
+        let len = u64::from_le_bytes(len.try_into()?);
+        // A length past the end may be any u64: compared, never added.
+        let rest = body.len() - (at + 8);
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&l| l <= rest)
+            .with_context(|| format!("{p}: a section of {len} bytes runs past the end"))?;
+        let s = &body[at + 8..at + 8 + len];
         at += 8 + len;
         Ok(s)
     };
@@ -348,6 +361,41 @@ mod tests {
             .unwrap()
             .to_string()
             .starts_with("cannot read the checkpoint"));
+    }
+
+    /// Found by `fuzz/` (target `checkpoint`): a sealed file whose section length is near
+    /// u64::MAX overflowed the offset arithmetic (a panic where overflow is checked, a wrapped
+    /// offset elsewhere).
+    #[test]
+    fn a_section_length_past_the_end_is_refused_whatever_its_size() {
+        let p = Path::new("runs/x/checkpoints/last");
+        for len in [u64::MAX, u64::MAX - 30, 1 << 40, 9] {
+            let mut file = MAGIC.to_vec();
+            file.extend_from_slice(&VERSION.to_le_bytes());
+            file.extend_from_slice(&len.to_le_bytes());
+            file.extend_from_slice(b"{}");
+            let digest = Sha256::digest(&file);
+            file.extend_from_slice(&digest);
+            let e = from_bytes(&file, p, Device::Cpu).err().unwrap();
+            assert_eq!(
+                e.to_string(),
+                format!("runs/x/checkpoints/last: a section of {len} bytes runs past the end")
+            );
+        }
+        // Valid metadata, then a body that ends inside the tensors' 8-byte length.
+        let json = serde_json::to_vec(&meta()).unwrap();
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&VERSION.to_le_bytes());
+        file.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        file.extend_from_slice(&json);
+        file.extend_from_slice(&[5, 0, 0]);
+        let digest = Sha256::digest(&file);
+        file.extend_from_slice(&digest);
+        let e = from_bytes(&file, p, Device::Cpu).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "runs/x/checkpoints/last: the checkpoint ends inside a section header"
+        );
     }
 
     #[test]

@@ -3,10 +3,11 @@
 use super::{genes::gene_spec, Experiment};
 use crate::{
     config::{ComponentConfig, ConfigError, Source, TransformConfig},
-    plugins::{DatasetHandle, RegistryError, StrategyHandle, TransformHandle},
+    plugins::{answers::GeneRange, DatasetHandle, RegistryError, StrategyHandle, TransformHandle},
 };
 use fuzzaug_sdk::{
-    ComponentContext, ComponentKind, DatasetInfo, GeneSpec, StrategySetup, TransformInfo,
+    settings::did_you_mean, ComponentContext, ComponentKind, DatasetInfo, GeneSpec, StrategySetup,
+    TransformInfo,
 };
 
 /// One gene: its transform and its space.
@@ -119,22 +120,19 @@ fn located_in(source: &Source, table: Table, e: RegistryError) -> anyhow::Error 
     err.into()
 }
 
+impl GeneRange for Gene {
+    fn spec(&self) -> &GeneSpec {
+        &self.spec
+    }
+}
+
 impl Components {
-    /// The chromosomes the strategy `name` holds for `samples`, checked: one finite value per
-    /// gene and sample.
-    pub fn incumbents(&self, name: &str, samples: &[u64]) -> anyhow::Result<Vec<f64>> {
-        let chromosomes = self.strategy.incumbents(samples)?;
-        let genes = self.genes.len();
-        anyhow::ensure!(
-            chromosomes.len() == samples.len() * genes,
-            "strategy `{name}` returned {} gene values for {} samples of {genes} genes",
-            chromosomes.len(),
-            samples.len()
-        );
-        if let Some(bad) = chromosomes.iter().find(|v| !v.is_finite()) {
-            anyhow::bail!("strategy `{name}` holds a non-finite gene value {bad}");
-        }
-        Ok(chromosomes)
+    /// The chromosomes the strategy holds for `samples`, checked by its handle against the
+    /// genes: one value per gene and sample, each finite and in its gene's range. The first
+    /// argument, the config's name of the strategy, is no longer needed: a refusal names the
+    /// component and its library from the handle's origin.
+    pub fn incumbents(&self, _name: &str, samples: &[u64]) -> anyhow::Result<Vec<f64>> {
+        Ok(self.strategy.incumbents(samples, &self.genes)?)
     }
 }
 
@@ -171,6 +169,7 @@ impl Experiment {
     /// The dataset, what it says about itself and the normalisation the run uses.
     pub fn dataset(&self) -> anyhow::Result<(DatasetHandle, DatasetInfo, Normalization)> {
         let c = &self.config;
+        self.refuse_misspelt_normalization()?;
         let dataset = self
             .registry
             .dataset(&c.dataset.name, &c.dataset.settings, &self.context())
@@ -178,6 +177,35 @@ impl Experiment {
         let info = dataset.info()?;
         let normalization = self.normalization(&info)?;
         Ok((dataset, info, normalization))
+    }
+
+    /// A `[dataset]` key that is not the plugin's, and is close to fuzzaug's own `mean` or
+    /// `std` (and to none of the plugin's keys), is refused with that suggestion: the plugin,
+    /// which knows nothing of them, would only list its own keys.
+    fn refuse_misspelt_normalization(&self) -> Result<(), ConfigError> {
+        const OWN: [&str; 2] = ["mean", "std"];
+        let d = &self.config.dataset;
+        let Ok((info, _)) = self.registry.find(ComponentKind::Dataset, &d.name) else {
+            return Ok(()); // the registry's own error, with its suggestion, comes next
+        };
+        let params: Vec<&str> = info.params.iter().map(|p| p.name.as_str()).collect();
+        for key in d.settings.keys() {
+            if params.contains(&key.as_str()) || did_you_mean(key, &params).is_some() {
+                continue;
+            }
+            if let Some(own) = did_you_mean(key, &OWN) {
+                return Err(self.source.error_at(
+                    &format!("dataset.{key}"),
+                    format!(
+                        "unknown key `{key}` in [dataset]; did you mean `{own}`? [dataset] takes \
+                         `name`, `mean` and `std`, and the keys of dataset `{}`: {}",
+                        d.name,
+                        params.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// One gene per entry of `transforms`, the `[[transforms]]` list of the file `source`

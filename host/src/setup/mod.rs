@@ -16,6 +16,15 @@ use crate::{
 use fuzzaug_sdk::ComponentContext;
 use std::path::{Path, PathBuf};
 
+/// What the command line adds to a config's plugin settings (`--plugin-dir`, `--isolate`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PluginFlags {
+    /// Folders searched before the config's `plugin_dirs`.
+    pub dirs: Vec<PathBuf>,
+    /// Libraries or components to isolate, besides the config's `[plugins] isolate`.
+    pub isolate: Vec<String>,
+}
+
 /// A loaded, validated config and the plugins on its search path.
 pub struct Experiment {
     /// The config.
@@ -54,35 +63,52 @@ pub fn relative_to(base: &Path, path: &Path) -> PathBuf {
 
 impl Experiment {
     /// Loads `path` with `overrides`, validates it, and loads the plugins on the search path.
-    pub fn load(
-        path: &Path,
-        overrides: &[String],
-        cli_plugin_dirs: &[PathBuf],
-    ) -> anyhow::Result<Self> {
-        Self::load_in(path, overrides, |config_dirs| {
-            SearchPath::standard(cli_plugin_dirs, config_dirs)
+    pub fn load(path: &Path, overrides: &[String], flags: &PluginFlags) -> anyhow::Result<Self> {
+        Self::load_in(path, overrides, &flags.isolate, |config_dirs| {
+            SearchPath::standard(&flags.dirs, config_dirs)
         })
     }
 
     /// Like [`Experiment::load`], with the search path built by `search_path` from the
-    /// config's `plugin_dirs` (resolved against the config's folder); for embedders and tests
-    /// that must not search the executable's folder.
+    /// config's `plugin_dirs` (resolved against the config's folder), and `isolate` added to
+    /// its `[plugins] isolate`; for embedders and tests that must not search the executable's
+    /// folder.
     pub fn load_in(
         path: &Path,
         overrides: &[String],
+        isolate: &[String],
         search_path: impl FnOnce(&[PathBuf]) -> SearchPath,
     ) -> anyhow::Result<Self> {
-        let (config, source) = config::load(path, overrides)?;
+        let (mut config, source) = config::load(path, overrides)?;
         config::validate(&config, &source)?;
+        let config_isolate = config.plugins.isolate.clone();
+        for name in isolate {
+            if !config.plugins.isolate.contains(name) {
+                config.plugins.isolate.push(name.clone());
+            }
+        }
         let dir = config_dir(path);
         let config_dirs: Vec<PathBuf> = config.plugin_dirs.iter().map(|d| dir.join(d)).collect();
-        let registry = Registry::discover(&search_path(&config_dirs), &config.plugins.sha256)
-            .map_err(|e| match e {
-                RegistryError::PinnedMissing(ref n) => anyhow::Error::new(
-                    source.error_at(&format!("plugins.sha256.{n}"), e.to_string()),
-                ),
-                other => other.into(),
-            })?;
+        let registry = Registry::discover_with(
+            &search_path(&config_dirs),
+            &config.plugins.sha256,
+            config.plugins.only_pinned,
+            &config.plugins.isolate,
+        )
+        .map_err(|e| match e {
+            RegistryError::PinnedMissing(ref n) => {
+                anyhow::Error::new(source.error_at(&format!("plugins.sha256.{n}"), e.to_string()))
+            }
+            RegistryError::IsolateUnknown { ref name, .. } => {
+                match config_isolate.iter().position(|n| n == name) {
+                    Some(i) => anyhow::Error::new(
+                        source.error_at(&format!("plugins.isolate.{i}"), e.to_string()),
+                    ),
+                    None => anyhow::anyhow!("--isolate {name}: {e}"),
+                }
+            }
+            other => other.into(),
+        })?;
         Ok(Self {
             config,
             source,
@@ -98,7 +124,7 @@ impl Experiment {
     pub fn load_run(
         run_dir: &Path,
         overrides: &[String],
-        cli_plugin_dirs: &[PathBuf],
+        flags: &PluginFlags,
     ) -> anyhow::Result<Self> {
         let path = crate::rundir::RunDir::new(run_dir).config();
         let (resolved, provenance) = crate::rundir::resolved::read(&path)?;
@@ -123,8 +149,8 @@ impl Experiment {
                 .iter()
                 .map(|d| Path::new(&base).join(d)),
         );
-        let mut exp = Self::load_in(&path, overrides, |_| {
-            SearchPath::standard(cli_plugin_dirs, &library_dirs)
+        let mut exp = Self::load_in(&path, overrides, &flags.isolate, |_| {
+            SearchPath::standard(&flags.dirs, &library_dirs)
         })?;
         exp.base_dir = PathBuf::from(base);
         let name = run_dir

@@ -1,8 +1,9 @@
 //! Running a sweep on this machine, `jobs` runs at a time, each as its own
 //! `fuzzaug run CONFIG --resume` process: finished runs are skipped, interrupted ones resume.
 use super::Manifest;
+use crate::setup::PluginFlags;
 use anyhow::{bail, Context};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ pub enum Outcome {
 
 fn start(
     exe: &Path,
-    plugin_dirs: &[PathBuf],
+    plugins: &PluginFlags,
     dir: &Path,
     name: &str,
     config: &Path,
@@ -33,8 +34,11 @@ fn start(
         .with_context(|| format!("opening {}", log_path.display()))?;
     let _ = std::fs::remove_file(logs.join(format!("{name}.exit")));
     let mut cmd = Command::new(exe);
-    for d in plugin_dirs {
+    for d in &plugins.dirs {
         cmd.arg("--plugin-dir").arg(d);
+    }
+    for n in &plugins.isolate {
+        cmd.arg("--isolate").arg(n);
     }
     let child = cmd
         .arg("run")
@@ -56,7 +60,7 @@ pub fn run_all(
     manifest: &Manifest,
     jobs: usize,
     exe: &Path,
-    plugin_dirs: &[PathBuf],
+    plugins: &PluginFlags,
     report: impl Fn(&str),
 ) -> anyhow::Result<Vec<(String, Outcome)>> {
     let mut outcomes: Vec<(String, Outcome)> = Vec::new();
@@ -84,7 +88,7 @@ pub fn run_all(
             ));
             running.push((
                 r.name.clone(),
-                start(exe, plugin_dirs, dir, &r.name, &r.config)?,
+                start(exe, plugins, dir, &r.name, &r.config)?,
             ));
         }
         let mut still = Vec::new();

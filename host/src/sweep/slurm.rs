@@ -1,9 +1,10 @@
 //! Slurm: one job array per sweep (one task per run, each `fuzzaug run CONFIG --resume`),
 //! submitted with `sbatch`, followed with `scontrol show job`.
 use super::Manifest;
+use crate::setup::PluginFlags;
 use anyhow::{bail, Context};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// sbatch options from the command line.
@@ -33,7 +34,7 @@ pub fn script(
     manifest: &Manifest,
     o: &Options,
     fuzzaug: &Path,
-    plugin_dirs: &[PathBuf],
+    plugins: &PluginFlags,
 ) -> String {
     let n = manifest.runs.len();
     let mut s = format!(
@@ -67,9 +68,12 @@ pub fn script(
           # its next forward pass, its last epoch's checkpoint intact; a requeued task resumes\n\
           # there (`--resume` starts the run when no epoch has finished yet).\n";
     s += &format!("exec {}", quote(&fuzzaug.display().to_string()));
-    for d in plugin_dirs {
+    for d in &plugins.dirs {
         let d = std::path::absolute(d).unwrap_or_else(|_| d.clone());
         s += &format!(" --plugin-dir {}", quote(&d.display().to_string()));
+    }
+    for n in &plugins.isolate {
+        s += &format!(" --isolate {}", quote(n));
     }
     s += " run \"${configs[$SLURM_ARRAY_TASK_ID]}\" --resume --quiet\n";
     s
@@ -193,7 +197,8 @@ mod tests {
             extra: Some("--qos=low --exclusive".into()),
             ..Default::default()
         };
-        let s = script(Path::new("/x/s"), &m, &o, Path::new("/bin/fuzzaug"), &[]);
+        let plain = PluginFlags::default();
+        let s = script(Path::new("/x/s"), &m, &o, Path::new("/bin/fuzzaug"), &plain);
         for line in [
             "#SBATCH --array=0-1",
             "#SBATCH --requeue",
@@ -208,5 +213,13 @@ mod tests {
             assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
         }
         assert!(!s.contains("--time"), "unset options stay out");
+        // The command line's plugin flags reach every task: folders made absolute.
+        let flags = PluginFlags {
+            dirs: vec!["/p/lib".into()],
+            isolate: vec!["sensei".into()],
+        };
+        let s = script(Path::new("/x/s"), &m, &o, Path::new("/bin/fuzzaug"), &flags);
+        let exec = "exec '/bin/fuzzaug' --plugin-dir '/p/lib' --isolate 'sensei' run \"${configs[$SLURM_ARRAY_TASK_ID]}\" --resume --quiet";
+        assert!(s.lines().any(|l| l == exec), "missing {exec:?} in\n{s}");
     }
 }

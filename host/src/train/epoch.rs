@@ -116,6 +116,7 @@ impl Session {
                 ((b * batch + samples.len()) as f64) / start.elapsed().as_secs_f64()
             ));
         }
+        // Checked by the handle: no metrics column shadowed, no repeat, finite.
         let counters = self
             .parts
             .strategy
@@ -146,7 +147,7 @@ impl Session {
         timing: &mut BatchTiming,
         stop: &dyn Fn() -> bool,
     ) -> anyhow::Result<(f64, i64, u64)> {
-        let genes = self.engine().genes();
+        let genes = &self.parts.genes;
         // Before the search, as the reference does: every candidate of a sample is built from
         // its mirrored image, and the chosen one trains mirrored the same way.
         let flips: Vec<bool> = if self.hflip {
@@ -158,26 +159,11 @@ impl Session {
         };
         let context = u64::from(epoch);
         let clock = Instant::now();
-        let proposal = self.parts.strategy.propose(samples)?;
+        // Checked by the handle (counts, the candidate limit, lengths, gene ranges) before
+        // anything is allocated for the candidates.
+        let proposal = self.parts.strategy.propose(samples, genes)?;
         timing.strategy += clock.elapsed().as_secs_f64();
-        if proposal.counts.len() != samples.len() {
-            bail!(
-                "strategy `{}` proposed for {} samples, the batch has {}",
-                self.config.strategy.name,
-                proposal.counts.len(),
-                samples.len()
-            );
-        }
         let total: usize = proposal.counts.iter().map(|&c| c as usize).sum();
-        if proposal.genes.len() != total * genes {
-            bail!(
-                "strategy `{}` proposed {} candidates but sent {} gene values ({} genes each)",
-                self.config.strategy.name,
-                total,
-                proposal.genes.len(),
-                genes
-            );
-        }
         let clock = Instant::now();
         let scored = if total > 0 {
             let (owners, owner_flips) = per_candidate(samples, &proposal.counts, &flips);
@@ -191,22 +177,17 @@ impl Session {
             .map(|&s| self.train_labels[s as usize])
             .collect();
         let clock = Instant::now();
-        let chosen = self.parts.strategy.select(&fuzzaug_sdk::Scores {
-            fitness: &scored.fitness,
-            correct: &scored.correct,
-            predicted: &scored.predicted,
-            labels: &labels,
-        })?;
+        // Checked by the handle: one chromosome per sample, in range.
+        let chosen = self.parts.strategy.select(
+            &fuzzaug_sdk::Scores {
+                fitness: &scored.fitness,
+                correct: &scored.correct,
+                predicted: &scored.predicted,
+                labels: &labels,
+            },
+            genes,
+        )?;
         timing.strategy += clock.elapsed().as_secs_f64();
-        if chosen.len() != samples.len() * genes {
-            bail!(
-                "strategy `{}` chose {} gene values for {} samples of {} genes",
-                self.config.strategy.name,
-                chosen.len(),
-                samples.len(),
-                genes
-            );
-        }
         let owners: Vec<i64> = samples.iter().map(|&s| s as i64).collect();
         let (x, labels) = self.variants(&self.data.train, &owners, &flips, &chosen, context)?;
         if let Some(observer) = self.observer.borrow_mut().as_mut() {

@@ -7,6 +7,8 @@ use rand_chacha::ChaCha8Rng;
 #[derive(Debug, Clone, PartialEq)]
 pub struct LastChosen {
     identity: Vec<f64>,
+    /// Each gene's `[lo, hi]`.
+    ranges: Vec<(f64, f64)>,
     samples: u64,
     /// `samples × genes` values, NaN where a sample was never chosen; empty until first use.
     values: Vec<f32>,
@@ -19,6 +21,7 @@ impl LastChosen {
     pub fn new(setup: &StrategySetup) -> Self {
         Self {
             identity: setup.genes.iter().map(|g| g.identity).collect(),
+            ranges: setup.genes.iter().map(|g| (g.lo, g.hi)).collect(),
             samples: setup.num_samples,
             values: Vec::new(),
             batch: Vec::new(),
@@ -47,16 +50,19 @@ impl LastChosen {
         }
     }
 
-    /// The last chromosome of each sample; the identity for samples never chosen.
+    /// The last chromosome of each sample; the identity for samples never chosen. A value is
+    /// kept as an f32, which may round past its gene's bound: it comes back within `[lo, hi]`.
     pub fn get(&self, samples: &[u64]) -> Vec<f64> {
         let g = self.identity.len();
         let mut out = Vec::with_capacity(samples.len() * g);
         for &s in samples {
             let at = s as usize * g;
             match self.values.get(at..at + g) {
-                Some(v) if !v.iter().any(|x| x.is_nan()) => {
-                    out.extend(v.iter().map(|&x| f64::from(x)))
-                }
+                Some(v) if !v.iter().any(|x| x.is_nan()) => out.extend(
+                    v.iter()
+                        .zip(&self.ranges)
+                        .map(|(&x, &(lo, hi))| f64::from(x).clamp(lo, hi)),
+                ),
                 _ => out.extend_from_slice(&self.identity),
             }
         }
@@ -90,13 +96,37 @@ impl LastChosen {
             )));
         }
         let (pos, rest) = state.split_at(16);
-        let mut word = [0u8; 16];
-        word.copy_from_slice(pos);
-        rng.set_word_pos(u128::from_le_bytes(word));
-        self.values = rest
+        let values: Vec<f32> = rest
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
+        self.check(&values, strategy)?;
+        let mut word = [0u8; 16];
+        word.copy_from_slice(pos);
+        rng.set_word_pos(u128::from_le_bytes(word));
+        self.values = values;
+        Ok(())
+    }
+
+    /// Refuses saved values that [`LastChosen::record`] cannot have written: each sample's
+    /// chromosome is either never chosen (every value NaN) or every value lies within its
+    /// gene's `[lo, hi]` (as rounded to f32).
+    fn check(&self, values: &[f32], strategy: &str) -> Result<(), PluginError> {
+        let g = self.identity.len().max(1);
+        for (sample, chromosome) in values.chunks(g).enumerate() {
+            if chromosome.iter().all(|v| v.is_nan()) {
+                continue;
+            }
+            for (&v, &(lo, hi)) in chromosome.iter().zip(&self.ranges) {
+                if !(lo as f32 <= v && v <= hi as f32) {
+                    return Err(PluginError::new(format!(
+                        "`{strategy}`: the checkpoint's strategy state holds {v} for sample \
+                         {sample}, outside its gene's range [{lo}, {hi}] (was it written for \
+                         another search space?)"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -144,6 +174,51 @@ mod tests {
         assert_eq!(rng2.random::<u64>(), rng.random::<u64>());
         back.load(&mut rng2, &empty, "x").unwrap();
         assert_eq!(back.get(&[4]), vec![0.0, 1.0]);
+    }
+
+    /// Found by `fuzz/` (target `load_state`): a state whose values lie outside their genes'
+    /// ranges (or are partly NaN) loaded, and `incumbents` returned them.
+    #[test]
+    fn out_of_range_or_partly_unset_values_are_refused() {
+        let save = |values: &[f32]| -> Vec<u8> {
+            let mut out = vec![0u8; 16];
+            out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+            out
+        };
+        let mut values = [f32::NAN; 10];
+        values[6..8].copy_from_slice(&[2.5e25, 0.0]);
+        let mut h = LastChosen::new(&setup());
+        let e = h.load(&mut stream(), &save(&values), "w10").unwrap_err();
+        assert_eq!(
+            e.message.as_str(),
+            "`w10`: the checkpoint's strategy state holds 25000000000000000000000000 for \
+             sample 3, outside its gene's range [-10, 10] (was it written for another search \
+             space?)"
+        );
+        values[6..8].copy_from_slice(&[f32::INFINITY, f32::NAN]);
+        assert!(h.load(&mut stream(), &save(&values), "w10").is_err());
+        values[6..8].copy_from_slice(&[-10.0, f32::NAN]);
+        assert!(h.load(&mut stream(), &save(&values), "w10").is_err());
+        // A refused state leaves the history as it was.
+        assert_eq!(h.get(&[3]), vec![0.0, 1.0]);
+        values[6..8].copy_from_slice(&[-10.0, 10.0]);
+        h.load(&mut stream(), &save(&values), "w10").unwrap();
+        assert_eq!(h.get(&[3]), vec![-10.0, 10.0]);
+    }
+
+    /// A bound that f32 rounds outward comes back as the bound itself.
+    #[test]
+    fn values_rounded_past_a_bound_come_back_within_it() {
+        let setup = testing::setup(vec![gene("zoom", 0.9, 1.1, 1.0)], 2, 2);
+        let mut h = LastChosen::new(&setup);
+        h.begin("x", &[0, 1]).unwrap();
+        h.record(&[1.1, 0.9]);
+        assert!(f64::from(1.1f32) > 1.1 && f64::from(0.9f32) < 0.9);
+        assert_eq!(h.get(&[0, 1]), vec![1.1, 0.9]);
+        let bytes = h.save(&stream());
+        let mut back = LastChosen::new(&setup);
+        back.load(&mut stream(), &bytes, "x").unwrap();
+        assert_eq!(back.get(&[0]), vec![1.1]);
     }
 
     #[test]

@@ -77,9 +77,9 @@ pub const CIFAR10_NAMES: &str = "batches.meta.txt";
 pub const NAMES_MAX_BYTES: u64 = 64 << 10;
 
 impl Spec {
-    /// The files to read, in the order `Cifar::load` splits them, each bounded by the size of
-    /// its official counterpart: a batch cannot be larger than the official one.
-    fn wanted(&self, names_file: &'static str) -> Vec<Wanted> {
+    /// The files to read, in the order [`Cifar::from_members`] splits them, each bounded by the
+    /// size of its official counterpart: a batch cannot be larger than the official one.
+    pub fn wanted(&self, names_file: &'static str) -> Vec<Wanted> {
         let record = self.format.record_bytes();
         let batch = |name: &'static str, records: usize| Wanted {
             name,
@@ -210,14 +210,32 @@ impl Cifar {
 
     /// Reads, checks and decodes every file of `spec` named by `config`.
     pub fn load(spec: &Spec, config: &CifarConfig) -> Result<Self, PluginError> {
+        let wanted = spec.wanted(config.names_file);
+        let members = source::read_members(&config.path, &spec.layout, &wanted)?;
+        Self::from_members(spec, config, &members)
+    }
+
+    /// Checks and decodes `members`, the files [`Spec::wanted`] names, in its order
+    /// (`config.path` is not read).
+    pub fn from_members(
+        spec: &Spec,
+        config: &CifarConfig,
+        members: &[Member],
+    ) -> Result<Self, PluginError> {
         let field = spec.format.fields.get(config.field).ok_or_else(|| {
             PluginError::new(format!(
                 "bug: {} has no label field {}",
                 spec.layout.dataset, config.field
             ))
         })?;
-        let wanted = spec.wanted(config.names_file);
-        let members = source::read_members(&config.path, &spec.layout, &wanted)?;
+        let wanted = spec.train.len() + spec.test.len() + 1;
+        if members.len() != wanted {
+            return Err(PluginError::new(format!(
+                "bug: {} {} files given, {wanted} wanted",
+                members.len(),
+                spec.layout.dataset
+            )));
+        }
         let (train, rest) = members.split_at(spec.train.len());
         let (test, names) = rest.split_at(spec.test.len());
         let classes = names

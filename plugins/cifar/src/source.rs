@@ -158,18 +158,28 @@ fn read_file(
     Ok(Member { name, bytes })
 }
 
-/// One pass over the archive, keeping the wanted members; then the rest of the gzip stream is
-/// drained so its length and CRC are checked and a truncated download cannot pass.
 fn read_archive(path: &Path, wanted: &[Wanted]) -> Result<Vec<Member>, PluginError> {
+    let file = File::open(path)
+        .map_err(|e| PluginError::new(format!("{}: cannot open: {e}", path.display())))?;
+    read_archive_from(path, BufReader::new(file), wanted)
+}
+
+/// Reads the files `wanted` from `reader`, the bytes of the `.tar.gz` archive that messages name
+/// `path`, in the order of `wanted`: one pass over the archive, keeping the wanted members; then
+/// the rest of the gzip stream is drained so its length and CRC are checked and a truncated
+/// download cannot pass.
+pub fn read_archive_from(
+    path: &Path,
+    reader: impl Read,
+    wanted: &[Wanted],
+) -> Result<Vec<Member>, PluginError> {
     let archive_error = |e: io::Error| {
         PluginError::new(format!(
             "{}: cannot read the .tar.gz archive (truncated or corrupt?): {e}",
             path.display()
         ))
     };
-    let file = File::open(path)
-        .map_err(|e| PluginError::new(format!("{}: cannot open: {e}", path.display())))?;
-    let mut archive = tar::Archive::new(GzDecoder::new(BufReader::new(file)));
+    let mut archive = tar::Archive::new(GzDecoder::new(reader));
     let mut found: Vec<Option<Member>> = vec![None; wanted.len()];
     for entry in archive.entries().map_err(archive_error)? {
         let mut entry = entry.map_err(archive_error)?;

@@ -2,11 +2,12 @@
 use crate::scan::ImageFile;
 use fuzzaug_sdk::PluginError;
 use image::{
-    imageops, imageops::FilterType, DynamicImage, GrayImage, ImageBuffer, ImageFormat, Pixel,
-    RgbImage,
+    imageops, imageops::FilterType, DynamicImage, GrayImage, ImageBuffer, ImageFormat, ImageReader,
+    Pixel, RgbImage,
 };
 use std::{
     fs,
+    io::Cursor,
     num::NonZeroUsize,
     panic,
     sync::{
@@ -15,6 +16,10 @@ use std::{
     },
     thread,
 };
+
+/// The most pixels an image may have (32 Mpx, an 8192×4096 photograph); a larger one is
+/// refused from its header, before it is decoded.
+pub const MAX_PIXELS: u64 = 1 << 25;
 
 /// Images per unit of work handed to a decoding thread, at most; small units balance the load
 /// when image sizes vary, large ones keep the hand-out lock cold.
@@ -43,15 +48,39 @@ pub fn load_image(
     let path = file.path.display();
     let bytes = fs::read(&file.path)
         .map_err(|e| PluginError::new(format!("{path}: cannot read the file: {e}")))?;
+    decode_image(&bytes, file.format, &path.to_string(), size, channels, out)
+}
+
+/// [`load_image`] of a file's contents: decodes `bytes` as `format`, converts and resizes the
+/// image, and writes it into `out` as channel planes; `path` names the file in messages.
+pub fn decode_image(
+    bytes: &[u8],
+    format: ImageFormat,
+    path: &str,
+    size: u32,
+    channels: u32,
+    out: &mut [u8],
+) -> Result<(), PluginError> {
     if bytes.is_empty() {
         return Err(PluginError::new(format!("{path}: empty file (0 bytes)")));
     }
-    let image = image::load_from_memory_with_format(&bytes, file.format).map_err(|e| {
+    let cannot = |e: image::ImageError| {
         PluginError::new(format!(
             "{path}: cannot decode as {}: {e}",
-            format_name(file.format)
+            format_name(format)
         ))
-    })?;
+    };
+    let reader = || ImageReader::with_format(Cursor::new(bytes), format);
+    // The header's size, before a pixel is decoded: a few hundred bytes of JPEG can declare
+    // 4101×63925 pixels, 262 MB to decode and seconds to resize.
+    let (width, height) = reader().into_dimensions().map_err(cannot)?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(PluginError::new(format!(
+            "{path}: {width}×{height} pixels, more than the {MAX_PIXELS} this dataset decodes \
+             per image (is the file corrupt?)"
+        )));
+    }
+    let image = reader().decode().map_err(cannot)?;
     // Converting before resizing makes grey images three times cheaper to resize.
     if channels == 1 {
         let grey = match image {
@@ -321,6 +350,40 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    /// Found by `fuzz/` (target `image`): a 383-byte JPEG declaring 4101×63925 grey pixels was
+    /// decoded (262 MB) and resized (over 10 s). Its header now refuses it.
+    #[test]
+    fn an_image_larger_than_the_pixel_cap_is_refused_from_its_header() {
+        let mut out = vec![0u8; 64];
+        // An 8×8 grey JPEG whose frame header (SOF0: marker, length, precision, height, width)
+        // is made to declare 4101×63925 pixels, as the fuzzer's was.
+        let mut jpeg = Cursor::new(Vec::new());
+        GrayImage::from_pixel(8, 8, Luma([9]))
+            .write_to(&mut jpeg, ImageFormat::Jpeg)
+            .unwrap();
+        let mut jpeg = jpeg.into_inner();
+        let sof = jpeg.windows(2).position(|w| w == [0xff, 0xc0]).unwrap();
+        jpeg[sof + 5..sof + 9].copy_from_slice(&[0x10, 0x05, 0xf9, 0xb5]);
+        let e = decode_image(&jpeg, ImageFormat::Jpeg, "big.jpg", 8, 1, &mut out).unwrap_err();
+        assert_eq!(
+            e.message.as_str(),
+            "big.jpg: 63925×4101 pixels, more than the 33554432 this dataset decodes per image \
+             (is the file corrupt?)"
+        );
+        // The same for a PPM header, and an image at the cap is decoded.
+        let ppm = b"P5\n8193 4097\n255\n";
+        let e = decode_image(ppm, ImageFormat::Pnm, "big.pgm", 8, 1, &mut out).unwrap_err();
+        assert!(
+            e.message.contains("8193×4097 pixels, more than"),
+            "{}",
+            e.message
+        );
+        let mut at_cap = b"P5\n8192 4096\n255\n".to_vec();
+        at_cap.resize(at_cap.len() + (1 << 25), 7);
+        decode_image(&at_cap, ImageFormat::Pnm, "cap.pgm", 8, 1, &mut out).unwrap();
+        assert!(out.iter().all(|&v| v == 7));
     }
 
     /// `n` 8×8 images, image `i` filled with the grey level `i % 251`, with bad files at `bad`.

@@ -18,7 +18,8 @@
 //! `size`×`size` with `image::imageops::resize` and `FilterType::Triangle` (bilinear; the
 //! aspect ratio is not kept). Images already at that size are copied exactly. The whole
 //! dataset is decoded in the constructor, on all cores, and held in memory as u8 N×C×H×W, so
-//! any unreadable file fails `fuzzaug check` before training starts.
+//! any unreadable file fails `fuzzaug check` before training starts. An image of more than
+//! [`MAX_PIXELS`] (32 Mpx) is refused from its header, before it is decoded.
 //!
 //! Settings:
 //!
@@ -39,7 +40,7 @@ mod decode;
 mod scan;
 
 pub use config::{params, ImageFolderConfig, SIZE_RANGE};
-pub use decode::{load_all, load_image, luma};
+pub use decode::{decode_image, load_all, load_image, luma, MAX_PIXELS};
 pub use scan::{image_format, scan, ImageFile, Layout, EXTENSIONS};
 
 use fuzzaug_sdk::{

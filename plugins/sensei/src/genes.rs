@@ -52,6 +52,23 @@ impl Gene {
     pub fn identity(&self) -> f64 {
         self.encode(self.spec.identity)
     }
+
+    /// What is wrong with `code` as one of this gene's codes (a saved one, say), if anything:
+    /// a discrete gene's code is a whole grid index `0 ..= last`, a continuous gene's a value
+    /// in `[lo, hi]`, as [`Gene::encode`] makes them.
+    pub fn bad_code(&self, code: f64) -> Option<String> {
+        let name = &self.spec.name;
+        match self.grid {
+            Some((_, last)) if !(code >= 0.0 && code <= last && code.fract() == 0.0) => Some(
+                format!("code {code} of gene `{name}`, which is no grid index 0 to {last}"),
+            ),
+            None if !(code >= self.spec.lo && code <= self.spec.hi) => Some(format!(
+                "value {code} of gene `{name}`, outside its range [{}, {}]",
+                self.spec.lo, self.spec.hi
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// All genes, in chromosome order.
@@ -98,6 +115,29 @@ pub(crate) mod tests {
                 .with_mutation(1.0, 2.0),
             gene("zoom", 0.9, 1.1, 1.0).with_mutation(0.05, 2.0 * 0.05),
         ]
+    }
+
+    #[test]
+    fn saved_codes_must_be_grid_indices_or_values_in_range() {
+        let genes = Genes::new(&specs());
+        let (rot, zoom) = (&genes.0[0], &genes.0[2]);
+        for ok in [0.0, 34.0, 60.0] {
+            assert_eq!(rot.bad_code(ok), None);
+        }
+        for bad in [-1.0, 61.0, 2.5, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                rot.bad_code(bad),
+                Some(format!(
+                    "code {bad} of gene `rotation`, which is no grid index 0 to 60"
+                ))
+            );
+        }
+        assert_eq!(zoom.bad_code(1.05), None);
+        assert_eq!(
+            zoom.bad_code(f64::NAN),
+            Some("value NaN of gene `zoom`, outside its range [0.9, 1.1]".into())
+        );
+        assert!(zoom.bad_code(1.2).is_some());
     }
 
     #[test]

@@ -15,6 +15,15 @@
 //! Version 1 (written before `class_pair_cap` existed) lacks the two parts marked version 2; it
 //! still loads, with no image redirected and no pair counted so far this epoch, which is what a
 //! run of that plugin had.
+//!
+//! [`decode`] takes any bytes: whatever they hold, it returns a snapshot the strategy can run
+//! on or an error saying what is wrong, and never panics nor allocates more than the bytes
+//! themselves justify (every length field is checked against the run's shape, or read item by
+//! item, before anything is reserved for it). Beyond the format it checks the values: every
+//! code a grid index or a value in its gene's range, the counters finite and no larger than
+//! one epoch can make them, samples in ascending order and in the training set, class pairs of
+//! known classes, the random stream's position one ChaCha8 can reach.
+use crate::genes::Genes;
 use crate::population::Member;
 use fuzzaug_sdk::PluginError;
 use std::collections::BTreeMap;
@@ -39,6 +48,17 @@ pub struct Counters {
     pub gene_abs: Vec<f64>,
     /// Samples `class_pair_cap` redirected to another chromosome.
     pub capped: u64,
+}
+
+/// ChaCha8's stream position counts 32-bit words in 2^64 blocks of 16: it stays below 2^68.
+const WORD_POS_END: u128 = 1 << 68;
+
+/// What the saved values are checked against, beyond the [`Shape`]: the run's genes (their
+/// codes) and its number of classes (the class pairs).
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds<'a> {
+    pub genes: &'a Genes,
+    pub classes: u32,
 }
 
 /// What must match between the saved state and the strategy loading it.
@@ -106,16 +126,20 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self, what: &str) -> Result<[u8; N], PluginError> {
-        let end = self.at + N;
-        let chunk = self.bytes.get(self.at..end).ok_or_else(|| {
+        let chunk: Option<[u8; N]> = self
+            .at
+            .checked_add(N)
+            .and_then(|end| self.bytes.get(self.at..end))
+            .and_then(|c| c.try_into().ok());
+        let chunk = chunk.ok_or_else(|| {
             PluginError::new(format!(
                 "`{}`: the checkpoint's strategy state is truncated ({} bytes, ended inside {what})",
                 self.name,
                 self.bytes.len()
             ))
         })?;
-        self.at = end;
-        Ok(chunk.try_into().expect("N bytes"))
+        self.at += N;
+        Ok(chunk)
     }
     fn u8(&mut self, what: &str) -> Result<u8, PluginError> {
         Ok(self.take::<1>(what)?[0])
@@ -137,8 +161,14 @@ impl Reader<'_> {
     }
 }
 
-/// Reads what [`encode`] wrote for a strategy of `shape`; `name` is the component's name.
-pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, PluginError> {
+/// Reads what [`encode`] wrote for a strategy of `shape`, checking every value against
+/// `bounds`; `name` is the component's name. Any bytes are safe to pass (see the module docs).
+pub fn decode(
+    bytes: &[u8],
+    shape: Shape,
+    bounds: Bounds<'_>,
+    name: &str,
+) -> Result<Snapshot, PluginError> {
     let mut r = Reader { bytes, at: 0, name };
     if bytes.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
         return Err(r.fail(format!(
@@ -171,6 +201,12 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
         )));
     }
     let word_pos = r.u128("the header")?;
+    if word_pos >= WORD_POS_END {
+        return Err(r.fail(format!(
+            "the checkpoint's SENSEI state puts its random stream at word {word_pos}, beyond \
+             the end of a ChaCha8 stream (2^68 words)"
+        )));
+    }
     let mut counters = Counters {
         skipped: r.u64("the counters")?,
         chosen_sum: r.f64("the counters")?,
@@ -184,13 +220,21 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
     if version >= 2 {
         counters.capped = r.u64("the counters")?;
     }
+    check_counters(&r, &counters, samples)?;
     let count = r.u64("the population count")?;
-    let mut populations = Vec::new();
+    // Grown entry by entry: a count larger than the bytes hold ends at "truncated".
+    let mut populations: Vec<(u64, Vec<Member>)> = Vec::new();
     for _ in 0..count {
         let sample = r.u64("a population")?;
         if sample >= samples {
             return Err(r.fail(format!(
                 "the checkpoint's SENSEI state names sample {sample}, but there are {samples}"
+            )));
+        }
+        if let Some(&(last, _)) = populations.last().filter(|(last, _)| *last >= sample) {
+            return Err(r.fail(format!(
+                "the checkpoint's SENSEI state is corrupt (sample {sample} after sample {last}: \
+                 samples are saved once each, in ascending order)"
             )));
         }
         let n = r.u32("a population")? as usize;
@@ -211,8 +255,16 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
                 )));
             }
             let mut codes = Vec::with_capacity(genes);
-            for _ in 0..genes {
-                codes.push(r.f64("a chromosome")?);
+            for gene in &bounds.genes.0 {
+                let code = r.f64("a chromosome")?;
+                if let Some(problem) = gene.bad_code(code) {
+                    return Err(r.fail(format!(
+                        "the checkpoint's SENSEI state holds {problem} in chromosome {} of \
+                         sample {sample}",
+                        members.len()
+                    )));
+                }
+                codes.push(code);
             }
             members.push(Member {
                 codes,
@@ -225,6 +277,7 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
     if version >= 2 {
         let count = r.u64("the class-pair count")?;
         let mut last = None;
+        let mut paired = 0u64;
         for _ in 0..count {
             let truth = r.u32("a class pair")?;
             let predicted = r.u32("a class pair")?;
@@ -235,6 +288,21 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
                     "the checkpoint's SENSEI state is corrupt (class pair ({truth}, \
                      {predicted}) with {n} images at byte {})",
                     r.at - 16
+                )));
+            }
+            let classes = bounds.classes;
+            if truth >= classes || predicted >= classes {
+                return Err(r.fail(format!(
+                    "the checkpoint's SENSEI state counts class pair ({truth}, {predicted}), \
+                     but the dataset has {classes} classes"
+                )));
+            }
+            // Each sample trains once an epoch: no more images than samples in all.
+            paired = paired.saturating_add(n);
+            if paired > samples {
+                return Err(r.fail(format!(
+                    "the checkpoint's SENSEI state counts {paired} or more images in class \
+                     pairs this epoch, but an epoch has {samples} samples"
                 )));
             }
             last = Some(pair);
@@ -255,15 +323,70 @@ pub fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, Plugin
     })
 }
 
+/// The epoch's counters as one epoch of `samples` samples can make them: each sample trains
+/// once, so no count exceeds `samples`; the sums are finite, the per-gene ones ≥ 0.
+fn check_counters(r: &Reader<'_>, c: &Counters, samples: u64) -> Result<(), PluginError> {
+    for (what, n) in [
+        ("skipped", c.skipped),
+        ("chosen", c.chosen_n),
+        ("class-pair capped", c.capped),
+    ] {
+        if n > samples {
+            return Err(r.fail(format!(
+                "the checkpoint's SENSEI state counts {n} {what} samples this epoch, but an \
+                 epoch has {samples}"
+            )));
+        }
+    }
+    if !c.chosen_sum.is_finite() {
+        return Err(r.fail(format!(
+            "the checkpoint's SENSEI state sums the chosen fitness to {}, which is not a number",
+            c.chosen_sum
+        )));
+    }
+    if let Some((g, v)) = c
+        .gene_abs
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+    {
+        return Err(r.fail(format!(
+            "the checkpoint's SENSEI state sums |value − identity| of gene {g} to {v}, which \
+             must be a number ≥ 0"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fuzzaug_sdk::testing::gene;
+    use rand::{Rng, SeedableRng};
 
     const SHAPE: Shape = Shape {
         genes: 2,
         population: 3,
         samples: 10,
     };
+
+    /// A discrete rotation (-30..30 by 1: codes 0 to 60) and a continuous zoom (0.9..1.1).
+    fn genes() -> Genes {
+        Genes::new(&[
+            gene("rotation", -30.0, 30.0, 0.0).with_step(1.0),
+            gene("zoom", 0.9, 1.1, 1.0),
+        ])
+    }
+
+    /// [`super::decode`] with [`genes`] and 5 classes.
+    fn decode(bytes: &[u8], shape: Shape, name: &str) -> Result<Snapshot, PluginError> {
+        let genes = genes();
+        let bounds = Bounds {
+            genes: &genes,
+            classes: 5,
+        };
+        super::decode(bytes, shape, bounds, name)
+    }
 
     fn snapshot() -> Snapshot {
         Snapshot {
@@ -401,5 +524,150 @@ mod tests {
             .unwrap_err()
             .message
             .contains("population 3"));
+    }
+
+    /// Offsets in [`snapshot`]'s encoding: after the header (44 bytes), the counters (skipped,
+    /// chosen sum, chosen count, two gene sums, capped: 48), the population count (8), sample
+    /// 3's index and size (12) and its first member's flag and loss (9), its codes.
+    const COUNTERS: usize = 44;
+    const FIRST_CODE: usize = 44 + 48 + 8 + 12 + 9;
+
+    fn with(bytes: &[u8], at: usize, value: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        out[at..at + value.len()].copy_from_slice(value);
+        out
+    }
+
+    #[test]
+    fn rejects_values_no_search_could_have_saved() {
+        let bytes = encode(SHAPE, &snapshot());
+        let message = |b: &[u8]| decode(b, SHAPE, "sensei").unwrap_err().message;
+        let f = |v: f64| v.to_le_bytes();
+        for (code, problem) in [
+            (
+                f64::NAN,
+                "code NaN of gene `rotation`, which is no grid index 0 to 60",
+            ),
+            (
+                61.0,
+                "code 61 of gene `rotation`, which is no grid index 0 to 60",
+            ),
+            (
+                2.5,
+                "code 2.5 of gene `rotation`, which is no grid index 0 to 60",
+            ),
+        ] {
+            assert_eq!(
+                message(&with(&bytes, FIRST_CODE, &f(code))),
+                format!(
+                    "`sensei`: the checkpoint's SENSEI state holds {problem} in chromosome 0 of \
+                     sample 3"
+                )
+            );
+        }
+        assert_eq!(
+            message(&with(&bytes, FIRST_CODE + 8, &f(1000.0))),
+            "`sensei`: the checkpoint's SENSEI state holds value 1000 of gene `zoom`, outside \
+             its range [0.9, 1.1] in chromosome 0 of sample 3"
+        );
+        assert_eq!(
+            message(&with(&bytes, COUNTERS, &11u64.to_le_bytes())),
+            "`sensei`: the checkpoint's SENSEI state counts 11 skipped samples this epoch, but \
+             an epoch has 10"
+        );
+        assert_eq!(
+            message(&with(&bytes, COUNTERS + 8, &f(f64::INFINITY))),
+            "`sensei`: the checkpoint's SENSEI state sums the chosen fitness to inf, which is \
+             not a number"
+        );
+        assert_eq!(
+            message(&with(&bytes, COUNTERS + 32, &f(-1.0))),
+            "`sensei`: the checkpoint's SENSEI state sums |value − identity| of gene 1 to -1, \
+             which must be a number ≥ 0"
+        );
+        // The random stream's position, at the end of the header.
+        assert!(message(&with(&bytes, 28, &(1u128 << 68).to_le_bytes()))
+            .contains("beyond the end of a ChaCha8 stream"));
+        // Sample 9's index, after sample 3's two members (2 × (9 + 16) bytes), made 3 again.
+        let second = FIRST_CODE - 9 - 12 + 12 + 2 * 25;
+        assert_eq!(
+            message(&with(&bytes, second, &3u64.to_le_bytes())),
+            "`sensei`: the checkpoint's SENSEI state is corrupt (sample 3 after sample 3: \
+             samples are saved once each, in ascending order)"
+        );
+        // A class of a pair beyond the 5 classes, and pairs counting more images than samples.
+        let pair = bytes.len() - 16;
+        assert_eq!(
+            message(&with(&bytes, pair + 4, &7u32.to_le_bytes())),
+            "`sensei`: the checkpoint's SENSEI state counts class pair (1, 7), but the dataset \
+             has 5 classes"
+        );
+        assert_eq!(
+            message(&with(&bytes, pair + 8, &100u64.to_le_bytes())),
+            "`sensei`: the checkpoint's SENSEI state counts 106 or more images in class pairs \
+             this epoch, but an epoch has 10 samples"
+        );
+    }
+
+    #[test]
+    fn a_huge_length_field_ends_in_an_error_not_an_allocation() {
+        let bytes = encode(SHAPE, &snapshot());
+        let count_at = COUNTERS + 48;
+        let mut huge = bytes[..count_at].to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        let e = decode(&huge, SHAPE, "sensei").unwrap_err();
+        assert!(
+            e.message
+                .contains("the checkpoint's strategy state is truncated"),
+            "{}",
+            e.message
+        );
+        // A member count beyond the population.
+        let e = decode(
+            &with(&bytes, count_at + 16, &u32::MAX.to_le_bytes()),
+            SHAPE,
+            "sensei",
+        )
+        .unwrap_err();
+        assert!(e
+            .message
+            .contains("holds 4294967295 chromosomes for sample 3, expected 1 to 3"));
+    }
+
+    /// Any bytes at all: random ones, and the real encoding with random bytes changed, cut or
+    /// added. Each either decodes to a snapshot that passes the checks or is refused; none
+    /// panics.
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let bytes = encode(SHAPE, &snapshot());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(22);
+        let mut decoded = 0;
+        for round in 0..20_000 {
+            let input: Vec<u8> = match round % 4 {
+                0 => (0..rng.random_range(0..300))
+                    .map(|_| rng.random())
+                    .collect(),
+                1 => {
+                    let mut b = bytes.clone();
+                    for _ in 0..rng.random_range(1..4) {
+                        let at = rng.random_range(0..b.len());
+                        b[at] = rng.random();
+                    }
+                    b
+                }
+                2 => bytes[..rng.random_range(0..bytes.len())].to_vec(),
+                _ => {
+                    let mut b = bytes.clone();
+                    let at = rng.random_range(0..b.len());
+                    b.insert(at, rng.random());
+                    b
+                }
+            };
+            if decode(&input, SHAPE, "sensei").is_ok() {
+                decoded += 1;
+            }
+        }
+        // Some single-byte changes (in a loss, say) are still a valid state.
+        assert!(decoded > 0);
     }
 }

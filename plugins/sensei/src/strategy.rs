@@ -43,6 +43,8 @@ pub struct Sensei {
     mu: usize,
     lambda: usize,
     num_samples: u64,
+    /// The dataset's number of classes (what a saved class pair is checked against).
+    num_classes: u32,
     rng: ChaCha8Rng,
     /// q_i by sample index, highest loss first; empty until the sample is first seen.
     populations: Vec<Vec<Member>>,
@@ -62,6 +64,7 @@ impl Sensei {
             lambda: cfg.population - mu,
             mu,
             num_samples: setup.num_samples,
+            num_classes: setup.num_classes,
             rng: ChaCha8Rng::seed_from_u64(seed),
             populations: vec![Vec::new(); setup.num_samples as usize],
             pending: Vec::new(),
@@ -334,7 +337,13 @@ impl Strategy for Sensei {
     }
 
     fn load_state(&mut self, bytes: &[u8]) -> Result<(), PluginError> {
-        let snap = state::decode(bytes, self.shape(), &self.name)?;
+        // Checked whole before anything is replaced: a refused state leaves the search as it
+        // was.
+        let bounds = state::Bounds {
+            genes: &self.genes,
+            classes: self.num_classes,
+        };
+        let snap = state::decode(bytes, self.shape(), bounds, &self.name)?;
         let mut populations = vec![Vec::new(); self.num_samples as usize];
         for (sample, q) in snap.populations {
             populations[sample as usize] = q;

@@ -336,6 +336,24 @@ fn save_then_load_gives_identical_proposals() {
             .unwrap_err()
             .message
             .contains("not SENSEI state"));
+
+        // A state whose values no search could have saved (a NaN code: the first member's
+        // first code, after the header, the counters, the population count, the sample's
+        // index and size and the member's flag and loss) is refused naming the value, and
+        // the search goes on as it was.
+        let before = b.save_state().unwrap();
+        let at = 44 + 8 * (3 + specs.len() + 1) + 8 + 12 + 9;
+        let mut bad = saved.clone();
+        bad[at..at + 8].copy_from_slice(&f64::NAN.to_le_bytes());
+        let e = b.load_state(&bad).unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "`sensei-t`: the checkpoint's SENSEI state holds code NaN of gene `rotation`"
+            ),
+            "{}",
+            e.message
+        );
+        assert_eq!(b.save_state().unwrap(), before);
     }
 }
 
