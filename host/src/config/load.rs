@@ -235,6 +235,12 @@ pub fn load_text(
 ) -> Result<(Config, Source), ConfigError> {
     let mut source = Source::new(path, text);
     if !overrides.is_empty() {
+        // The syntax is checked with `toml` first: toml_edit 0.23.10 panics ("all items have
+        // spans") on some invalid files, such as `=={` then `.`, where it should report them.
+        toml::from_str::<toml::Table>(&source.text).map_err(|e| ConfigError {
+            location: source.location_of(e.span()),
+            message: format!("invalid TOML: {}", e.message()),
+        })?;
         let mut doc: DocumentMut = source.text.parse().map_err(|e: toml_edit::TomlError| {
             let loc = source.location_of(e.span());
             ConfigError {
@@ -344,6 +350,26 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "--set train: expected KEY=VALUE, e.g. --set train.epochs=5"
+        );
+    }
+
+    /// Found by `fuzz/` (target `config`): with a `--set`, this invalid file made toml_edit
+    /// 0.23.10 panic ("all items have spans") instead of reporting the error.
+    #[test]
+    fn a_file_that_panics_toml_edit_is_a_syntax_error_at_its_line() {
+        let path = Path::new("configs/broken.toml");
+        for text in ["=={\n.", "name = \"a\"\n=={\n.\n"] {
+            let e = load_text(path, text.to_string(), &["t".into()]).unwrap_err();
+            assert!(
+                e.location.starts_with("configs/broken.toml:")
+                    && e.message.starts_with("invalid TOML: "),
+                "{e}"
+            );
+        }
+        let e = load_text(path, "=={\n.".into(), &["train.epochs=2".into()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "configs/broken.toml:1:2: invalid TOML: extra `=`, expected nothing"
         );
     }
 
