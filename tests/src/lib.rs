@@ -401,3 +401,24 @@ pub fn fuzzaug_env(args: &[&str], cwd: Option<&Path>, log: &str, env: &[(&str, &
         stderr: String::from_utf8_lossy(&stderr).into(),
     }
 }
+
+/// Every file under `dir`, recursively (relative path → bytes); nothing when `dir` does not
+/// exist. Two snapshots compare a run directory before and after a command.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, at: &Path, out: &mut std::collections::BTreeMap<PathBuf, Vec<u8>>) {
+        for entry in std::fs::read_dir(at).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_path_buf();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}

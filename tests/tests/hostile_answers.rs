@@ -5,10 +5,9 @@
 //! plugin, its library, the method, the offending value and its index) and that the run
 //! directory is intact: no half-written file, no checkpoint from a refused answer, and an
 //! existing checkpoint (and every other file) byte for byte as it was.
-use fuzzaug_tests::{fixture, fuzzaug_in, Run, Scratch};
+use fuzzaug_tests::{fixture, fuzzaug_in, snapshot, Run, Scratch};
 use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
+    path::Path,
     time::{Duration, Instant},
 };
 
@@ -58,28 +57,6 @@ fn run(dir: &Scratch, extra: &[&str]) -> Run {
     let mut args = vec!["run", "c.toml", "--quiet"];
     args.extend_from_slice(extra);
     fuzzaug(dir, &args)
-}
-
-/// Every file under `dir` (relative path → bytes).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, at: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(at).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                out.insert(
-                    p.strip_prefix(root).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    if dir.exists() {
-        walk(dir, dir, &mut out);
-    }
-    out
 }
 
 /// Asserts that `runs/h` of a run refused in its first epoch holds no half-written file (no

@@ -3,10 +3,9 @@
 //! config, a full disk, kills at any moment, a double Ctrl-C, a stop that waited for a whole
 //! evaluation) is reproduced here against the built binary; where nothing should change, the
 //! run directory's files are compared byte for byte.
-use fuzzaug_tests::{fuzzaug_in, metrics_without_timing as metrics, Scratch};
+use fuzzaug_tests::{fuzzaug_in, metrics_without_timing as metrics, snapshot, Scratch};
 use rand::{Rng, SeedableRng};
 use std::{
-    collections::BTreeMap,
     path::{Path, PathBuf},
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -21,24 +20,6 @@ fn run(dir: &Path, extra: &[&str]) -> fuzzaug_tests::Run {
     let mut args = vec!["run", "c.toml", "--quiet"];
     args.extend_from_slice(extra);
     fuzzaug_in(&args, Some(dir))
-}
-
-/// Every file under `dir` (relative path → bytes).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, at: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(at).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_path_buf();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 /// Names under `dir` (recursively) that are temporary files or staging folders.
