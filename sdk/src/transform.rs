@@ -184,10 +184,13 @@ pub trait Transform: Send + Sync + 'static {
     /// detaches it, so an autograd graph built here never reaches the model's gradients.
     ///
     /// Leave libtorch's global state alone: never call `tch::manual_seed` (or the CUDA seed
-    /// functions) nor draw from the global generator. The host seeds it once and its training
-    /// (weight initialisation, dropout) draws from it; a plugin that reseeds it or draws from
-    /// it makes runs irreproducible. libtorch, as `tch` exposes it, offers no way to read the
-    /// generator's state, so the host cannot detect either: this rule is not enforced.
+    /// functions) nor draw from the global generator (`randn_like`, `rand`, `dropout`,
+    /// `bernoulli` without a generator of your own). Such draws depend on what ran before, not
+    /// on the seeds, so the image trained on would not be the one scored. The host enforces
+    /// it: it sets the global generators (the CPU's and the batch's CUDA device's) to a known
+    /// seed before this call and checks their next draws after it; a call that drew from or
+    /// reseeded them is refused, naming the plugin. Draw from a generator of your own seeded by
+    /// `seeds[i]` instead (as the `noise` plugin does).
     fn apply(
         &self,
         images: TensorHandle,

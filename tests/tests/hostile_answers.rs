@@ -486,6 +486,46 @@ fn an_undefined_tensor_is_refused() {
     refused_tensor("undefined", "an undefined tensor");
 }
 
+const GLOBAL_RNG: &str = "libtorch's global random generator moved: the plugin drew from it or \
+     reseeded it (a tensor transform must draw image i's randomness from seeds[i] alone)";
+
+/// A plugin's draws from libtorch's global generator are not from its seeds: the variant it
+/// builds for training would not be the one scored. Refused, reseeding as drawing.
+#[test]
+fn a_tensor_transform_that_reseeds_the_global_generator_is_refused() {
+    refused_tensor("reseeds", GLOBAL_RNG);
+}
+
+#[test]
+fn a_tensor_transform_that_draws_from_the_global_generator_is_refused() {
+    refused_tensor("draws", GLOBAL_RNG);
+}
+
+/// A CPU tensor for a CUDA batch is refused (where CUDA exists: the fixture can only move a
+/// batch to a device this machine has).
+#[test]
+fn a_tensor_on_another_device_is_refused() {
+    if !tch::Cuda::is_available() {
+        eprintln!("no CUDA device here: the device refusal is checked on a GPU machine");
+        return;
+    }
+    let dir = scratch();
+    let genes = "[[transforms]]\nname = \"elsewhere\"\n";
+    let expected = from_transform(
+        &dir,
+        "bad_tensor",
+        "elsewhere",
+        "apply",
+        &format!(
+            "a Float tensor of shape [8, 1, 8, 8] on Cpu for a Float batch of shape [8, 1, 8, 8] \
+             on Cuda(0) {SAME}"
+        ),
+    );
+    let cuda = config(1, "", genes, "name = \"random\"\n")
+        .replace("device = \"cpu\"", "device = \"cuda\"");
+    refused_run(&dir, &cuda, &expected);
+}
+
 /// A tensor inside an autograd graph is detached: the run trains as with any other tensor.
 #[test]
 fn a_tensor_inside_a_graph_is_detached_and_trains() {

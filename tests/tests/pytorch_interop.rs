@@ -176,8 +176,9 @@ fn exports_of_built_in_networks_give_fuzzaugs_logits_in_pytorch() {
     }
 }
 
-/// Writes `net.pt` (10 classes) and `net7.pt` (7 classes): a CNN with GroupNorm and a
-/// BatchNorm, none of fuzzaug's built-ins, scripted; and `traced1.pt`, traced at batch size 1
+/// Writes `net.pt` (10 classes) and `net7.pt` (7 classes): a CNN with GroupNorm, a BatchNorm
+/// and dropout (which draws from libtorch's global generator in training: a resumed run must
+/// draw what the uninterrupted one drew), none of fuzzaug's built-ins, scripted; and `traced1.pt`, traced at batch size 1
 /// through a view that fixes the batch size.
 const SCRIPT: &str = r#"
 import torch, torch.nn as nn
@@ -188,11 +189,12 @@ class Net(nn.Module):
         self.gn1 = nn.GroupNorm(4, 16)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1, stride=2)
         self.bn2 = nn.BatchNorm2d(32)
+        self.drop = nn.Dropout(0.25)
         self.fc = nn.Linear(32, classes)
     def forward(self, x):
         x = torch.relu(self.gn1(self.conv1(x)))
         x = torch.relu(self.bn2(self.conv2(x)))
-        return self.fc(x.mean(dim=(2, 3)))
+        return self.fc(self.drop(x.mean(dim=(2, 3))))
 class Fixed(nn.Module):
     def __init__(self):
         super().__init__()

@@ -29,7 +29,7 @@ fn scratch() -> (Scratch, String) {
 /// A tensor-kind transform's answer is checked before use: another shape (a batch of one
 /// included, which would broadcast), another dtype, a null or undefined tensor is an error
 /// naming the transform, its library, `apply` and what it returned, never a batch silently
-/// trained on.
+/// trained on; so is a call that drew from or reseeded libtorch's global generator.
 #[test]
 fn a_wrong_tensor_from_a_plugin_is_refused() {
     let (dir, lib) = scratch();
@@ -49,6 +49,8 @@ fn a_wrong_tensor_from_a_plugin_is_refused() {
         ),
         ("null", "a null tensor pointer".to_string()),
         ("undefined", "an undefined tensor".to_string()),
+        ("reseeds", GLOBAL_RNG.to_string()),
+        ("draws", GLOBAL_RNG.to_string()),
     ] {
         let parts = parts(&dir, gene);
         let engine = fuzzaug::augment::Engine::new(&parts.genes, 8, 8);
@@ -61,8 +63,12 @@ fn a_wrong_tensor_from_a_plugin_is_refused() {
     }
 }
 
+const GLOBAL_RNG: &str = "libtorch's global random generator moved: the plugin drew from it or \
+     reseeded it (a tensor transform must draw image i's randomness from seeds[i] alone)";
+
 /// A tensor returned inside an autograd graph comes back detached: the right pixels, no
-/// gradient tracking.
+/// gradient tracking. (It also shows a quiet call is not mistaken for one that moved the
+/// global generator: no test of this binary draws from it.)
 #[test]
 fn a_tensor_inside_a_graph_comes_back_detached() {
     let (dir, _) = scratch();

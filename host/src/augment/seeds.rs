@@ -3,6 +3,9 @@
 //! evaluation and previews), the image's index in its split and its chromosome. So the same
 //! variant gets the same noise wherever it is built: in the scoring pass and again in the
 //! training batch (what is scored is what is trained), in a resumed run, on any device.
+//!
+//! Also the seed of libtorch's global generator for each training step ([`step`]), which the
+//! network's own randomness (dropout in a TorchScript model) draws from.
 
 /// Context of the robust-grid evaluation of test images.
 pub const EVALUATION: u64 = u64::MAX;
@@ -57,6 +60,21 @@ pub fn for_gene(seed: u64, gene: usize) -> u64 {
     absorb(seed, gene as u64)
 }
 
+/// The seed of libtorch's global generator for batch `batch` of epoch `epoch` (0-based): set
+/// before each training forward pass, so what that pass draws depends on the run's seed and
+/// the step alone, not on what ran before it in this process (a resume starts a new process; a
+/// tensor-kind plugin's call is watched with a probe seed of its own).
+pub fn step(run: u64, epoch: u32, batch: usize) -> u64 {
+    // A tag of its own keeps these seeds apart from the variants' ones.
+    absorb(
+        absorb(absorb(mix(run), STEP), u64::from(epoch)),
+        batch as u64,
+    )
+}
+
+/// Tag of [`step`] seeds.
+const STEP: u64 = u64::MAX - 2;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +94,9 @@ mod tests {
         }
         assert_eq!(variant(0, 0, 0, &[0.0]), variant(0, 0, 0, &[-0.0]));
         assert_ne!(for_gene(base, 0), for_gene(base, 1));
+        assert_ne!(step(1, 3, 7), step(1, 3, 8));
+        assert_ne!(step(1, 3, 7), step(1, 4, 7));
+        assert_ne!(step(1, 3, 7), step(2, 3, 7));
         assert_eq!(
             variants(1, 3, &[7, 9], &[10.0, -2.0, 1.0, 1.0], 2),
             vec![base, variant(1, 3, 9, &[1.0, 1.0])]

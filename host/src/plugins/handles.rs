@@ -4,6 +4,7 @@
 //! being a [`BadAnswer`] that names the plugin, the method and the offending value.
 use super::{
     answers::{self, AnswerError, BadAnswer, GeneRange},
+    global_rng,
     objects::{DatasetObj, StrategyObj, TransformObj},
 };
 use abi_stable::std_types::RResult;
@@ -165,7 +166,8 @@ impl TransformHandle {
 
     /// Tensor kind: transforms a float N×C×H×W batch on 0..255, one value and one seed per image.
     /// The answer is checked (a tensor, defined, of the batch's shape, Float, on its device) and
-    /// detached from any autograd graph the plugin built.
+    /// detached from any autograd graph the plugin built; a call that drew from or reseeded
+    /// libtorch's global generator is refused.
     pub fn apply(
         &self,
         images: tch::Tensor,
@@ -173,11 +175,22 @@ impl TransformHandle {
         seeds: &[u64],
     ) -> Result<tch::Tensor, AnswerError> {
         let (size, device) = (images.size(), images.device());
-        let handle = TensorHandle::from_tensor(images);
-        let out = call(&self.origin, "apply", self.obj.apply(handle, values, seeds))?;
         let refuse = |problem: String| -> AnswerError {
             BadAnswer::new(ComponentKind::Transform, &self.origin, "apply", problem).into()
         };
+        let unreadable =
+            |e: tch::TchError| refuse(format!("libtorch's global generator unreadable ({e})"));
+        let handle = TensorHandle::from_tensor(images);
+        let watch = global_rng::Watch::start(device).map_err(unreadable)?;
+        let out = call(&self.origin, "apply", self.obj.apply(handle, values, seeds))?;
+        if !watch.untouched().map_err(unreadable)? {
+            // Dropping `out` frees whatever it holds.
+            return Err(refuse(
+                "libtorch's global random generator moved: the plugin drew from it or reseeded \
+                 it (a tensor transform must draw image i's randomness from seeds[i] alone)"
+                    .into(),
+            ));
+        }
         if out.as_ptr().is_null() {
             // Dropping a null handle frees nothing.
             return Err(refuse("a null tensor pointer".into()));

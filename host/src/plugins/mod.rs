@@ -4,6 +4,7 @@
 //! plugin error into one naming the library, the component and the method.
 pub mod answers;
 mod elf;
+mod global_rng;
 mod handles;
 pub mod isolate;
 mod library;

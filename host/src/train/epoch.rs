@@ -85,7 +85,7 @@ impl Session {
         let mut timing = BatchTiming::default();
         for (b, samples) in order.chunks(batch).enumerate() {
             let lr = self.learning_rate(f64::from(epoch) + b as f64 / batches as f64);
-            let (loss, ok, k) = match self.train_batch(epoch, samples, &mut timing, &stop) {
+            let (loss, ok, k) = match self.train_batch((epoch, b), samples, &mut timing, &stop) {
                 Err(e) if e.is::<Stopped>() => bail!(Stopped {
                     at: format!("while scoring batch {} of {batches}", b + 1)
                 }),
@@ -142,7 +142,7 @@ impl Session {
     /// caller's). Returns (mean loss, correct count, candidates scored).
     fn train_batch(
         &mut self,
-        epoch: u32,
+        (epoch, batch): (u32, usize),
         samples: &[u64],
         timing: &mut BatchTiming,
         stop: &dyn Fn() -> bool,
@@ -193,6 +193,9 @@ impl Session {
         if let Some(observer) = self.observer.borrow_mut().as_mut() {
             observer.training(&x, &labels, self.model.as_ref());
         }
+        // What the forward pass draws (dropout) depends on the run and the step alone: the same
+        // after a resume, and whatever a plugin did in this process.
+        tch::manual_seed(crate::augment::seeds::step(self.config.seed, epoch, batch) as i64);
         let (value, ok) = self.backward_on(&x, &labels)?;
         Ok((value, ok, total as u64))
     }
