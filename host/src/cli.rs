@@ -432,6 +432,24 @@ pub struct BenchArgs {
     /// Timed epochs of each strategy (after one warm-up epoch), run in interleaved rounds.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub epochs: u32,
+    /// Project each strategy's run over this many epochs (the published CIFAR-10 runs: 200).
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub project_epochs: u32,
+    /// Project epochs of this many training images (linear in images; default: the measured
+    /// training set), e.g. 50000 for CIFAR-10 measured on a smaller set of the same size.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub project_images: Option<u64>,
+    /// Also time scoring and training in fp32 and in bf16 on this model, and score the same
+    /// candidates in both to see what bf16 does to the search (rank agreement, changed
+    /// choices). For a trained model, initialise it from a run: `--set model.init="RUN_DIR"`.
+    #[arg(long)]
+    pub compare_precision: bool,
+    /// Training images whose candidates `--compare-precision` scores.
+    #[arg(long, default_value_t = 1000, value_name = "N", requires = "compare_precision", value_parser = clap::value_parser!(u32).range(1..))]
+    pub precision_samples: u32,
+    /// Candidates per image `--compare-precision` scores (the identity and random chromosomes).
+    #[arg(long, default_value_t = 10, value_name = "K", requires = "compare_precision", value_parser = clap::value_parser!(u32).range(2..))]
+    pub precision_candidates: u32,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,

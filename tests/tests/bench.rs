@@ -73,6 +73,124 @@ fn json_report_has_every_figure_and_floors_follow_from_the_throughputs() {
     assert_eq!(num(&r["epoch_floor"], "random"), 1.0);
     // Scoring 10 candidates per image costs time: w10's epoch is clearly longer than standard's.
     assert!(num(ratio, "w10") > 1.5, "{r}");
+    // The default projection: 200 epochs of the measured 256 images.
+    assert_eq!(
+        (r["project_epochs"].as_u64(), r["project_images"].as_u64()),
+        (Some(200), Some(256))
+    );
+    for s in ["standard", "random", "w10"] {
+        let want = num(&r["epoch_seconds"], s) * 200.0;
+        assert!(
+            (num(&r["projected_seconds"], s) - want).abs() < 1e-6 * want,
+            "{s}: {r}"
+        );
+    }
+    assert!(r["precision_check"].is_null(), "not asked for: {r}");
+}
+
+/// `--project-epochs` and `--project-images` scale each strategy's epoch linearly; the table
+/// prints the projection next to the epoch as h:mm:ss.
+#[test]
+fn the_projection_follows_its_flags_in_json_and_table() {
+    let mut args = vec![
+        "bench",
+        "--json",
+        "--strategy",
+        "random",
+        "--project-epochs",
+        "30",
+        "--project-images",
+        "1024",
+    ];
+    args.extend_from_slice(TINY);
+    let r: Value = serde_json::from_str(fuzzaug(&args).ok().trim()).unwrap();
+    assert_eq!(
+        (r["project_epochs"].as_u64(), r["project_images"].as_u64()),
+        (Some(30), Some(1024))
+    );
+    for s in ["standard", "random"] {
+        let want = num(&r["epoch_seconds"], s) * 4.0 * 30.0;
+        assert!(
+            (num(&r["projected_seconds"], s) - want).abs() < 1e-6 * want,
+            "{s}: {r}"
+        );
+    }
+    let mut args = vec!["bench", "--strategy", "random", "--project-epochs", "7"];
+    args.extend_from_slice(TINY);
+    let table = fuzzaug(&args).ok().to_string();
+    let header = table.lines().find(|l| l.starts_with("strategy")).unwrap();
+    assert!(header.ends_with("ratio/floor     7 epochs"), "{table}");
+    let row = table.lines().find(|l| l.starts_with("random")).unwrap();
+    let hms = row.split_whitespace().last().unwrap();
+    let parts: Vec<u64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+    assert_eq!(parts.len(), 3, "{row}");
+    assert!(
+        table.contains(
+            "\n7 epochs: the median epoch × 7 epochs of 256 training images (h:mm:ss).\n"
+        ),
+        "{table}"
+    );
+}
+
+/// `--compare-precision` times fp32 and bf16 and scores the same candidates in both: on an
+/// untrained small-cnn the rankings agree closely but not necessarily exactly.
+#[test]
+fn compare_precision_reports_both_speeds_and_the_agreement() {
+    let mut args = vec![
+        "bench",
+        "--json",
+        "--strategy",
+        "standard",
+        "--compare-precision",
+        "--precision-samples",
+        "64",
+        "--precision-candidates",
+        "5",
+    ];
+    args.extend_from_slice(TINY);
+    let r: Value = serde_json::from_str(fuzzaug(&args).ok().trim()).unwrap();
+    let p = &r["precision_check"];
+    for side in ["fp32", "bf16"] {
+        for key in ["score_images_per_second", "train_images_per_second"] {
+            assert!(num(&p[side], key) > 0.0, "{side} {key}: {p}");
+        }
+    }
+    assert_eq!(
+        (p["samples"].as_u64(), p["candidates"].as_u64()),
+        (Some(64), Some(5))
+    );
+    let (rho, within, changed) = (
+        num(p, "spearman"),
+        num(p, "sample_spearman"),
+        num(p, "changed_choices"),
+    );
+    assert!(rho > 0.9 && rho <= 1.0, "{p}");
+    assert!(within > 0.5 && within <= 1.0, "{p}");
+    // A fraction of 64 samples.
+    assert!(
+        (0.0..=1.0).contains(&changed) && (changed * 64.0).fract().abs() < 1e-9,
+        "{p}"
+    );
+    // The table's section.
+    let mut args = vec![
+        "bench",
+        "--strategy",
+        "standard",
+        "--compare-precision",
+        "--precision-samples",
+        "16",
+    ];
+    args.extend_from_slice(TINY);
+    let table = fuzzaug(&args).ok().to_string();
+    assert!(
+        table.contains("images/s      fp32      bf16 bf16÷fp32"),
+        "{table}"
+    );
+    assert!(
+        table
+            .contains("bf16 scoring of 16 training images × 10 candidates against fp32: Spearman "),
+        "{table}"
+    );
 }
 
 #[test]
@@ -165,6 +283,35 @@ fn bad_input_is_a_clear_error() {
         .to_string();
     assert!(msg.contains("loading the built-in bench setup"), "{msg}");
     assert!(msg.contains("unknown model `nope`"), "{msg}");
+    let out = fuzzaug(&["bench", "--precision-samples", "5"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("the following required arguments were not provided:\n  --compare-precision"),
+        "{}",
+        out.stderr
+    );
+    let out = fuzzaug(&[
+        "bench",
+        "--compare-precision",
+        "--precision-candidates",
+        "1",
+    ]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("invalid value '1' for '--precision-candidates <K>': 1 is not in 2.."),
+        "{}",
+        out.stderr
+    );
+    let out = fuzzaug(&["bench", "--project-epochs", "0"]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("invalid value '0' for '--project-epochs <N>'"),
+        "{}",
+        out.stderr
+    );
     let out = fuzzaug(&["bench", "--repeats", "0"]);
     assert_eq!(out.code, Some(2));
     assert!(

@@ -3,10 +3,12 @@
 //! model and data. Figures are medians over repeats after warm-up.
 mod epochs;
 mod micro;
+pub mod precision;
 pub mod timing;
 
 pub use epochs::EpochRow;
 pub use micro::Throughput;
+pub use precision::PrecisionCheck;
 
 use crate::{plugins::Registry, setup::Experiment, train::forward_pass_size};
 use fuzzaug_sdk::ComponentKind;
@@ -28,6 +30,12 @@ pub struct Options {
     pub repeats: usize,
     /// Timed epochs of each strategy (after one warm-up epoch).
     pub epoch_rounds: usize,
+    /// Epochs of the projected run.
+    pub project_epochs: u32,
+    /// Training images of the projected run's epochs; None: the measured training set.
+    pub project_images: Option<u64>,
+    /// Training images and candidates per image of `--compare-precision`; None: not run.
+    pub precision_check: Option<(usize, usize)>,
 }
 
 /// Everything `fuzzaug bench` measured; `--json` prints it as one object.
@@ -81,6 +89,15 @@ pub struct Report {
     pub candidates_per_image: BTreeMap<String, f64>,
     /// The unavoidable ratio of each strategy: 1 + k · train ÷ score images/s.
     pub epoch_floor: BTreeMap<String, f64>,
+    /// Epochs of the projected run.
+    pub project_epochs: u32,
+    /// Training images per epoch of the projected run.
+    pub project_images: u64,
+    /// Projected wall seconds of the run per strategy: its median epoch scaled linearly to
+    /// `project_images` images, times `project_epochs`.
+    pub projected_seconds: BTreeMap<String, f64>,
+    /// fp32 against bf16 on this model (`--compare-precision`), or null.
+    pub precision_check: Option<PrecisionCheck>,
 }
 
 impl Report {
@@ -152,6 +169,20 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
     let epochs = exp.config.train.epochs.max(options.epoch_rounds as u32 + 1);
     exp.config.train.epochs = epochs;
     let mut sessions = epochs::sessions(exp, &strategies)?;
+    // First, while the model is the one configured (`[model] init` for a trained one): the
+    // throughput measurements train it.
+    let precision_check = match options.precision_check {
+        Some((samples, candidates)) => {
+            bar.set_message("fp32 against bf16");
+            Some(precision::measure(
+                &mut sessions[0],
+                samples,
+                candidates,
+                options.repeats,
+            )?)
+        }
+        None => None,
+    };
     bar.set_message("augmentation, scoring and training steps");
     let throughput = micro::measure(&mut sessions[0], options.repeats)?;
     let rows = epochs::measure(&mut sessions, options.epoch_rounds, bar)?;
@@ -194,7 +225,14 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
         epoch_ratio: BTreeMap::new(),
         candidates_per_image: BTreeMap::new(),
         epoch_floor: BTreeMap::new(),
+        project_epochs: options.project_epochs,
+        project_images: options
+            .project_images
+            .unwrap_or(s.data.train.len().max(0) as u64),
+        projected_seconds: BTreeMap::new(),
+        precision_check,
     };
+    let scale = projection_scale(&report, options.project_epochs);
     for r in &rows {
         let k = r.candidates_per_image;
         report.epoch_seconds.insert(r.strategy.clone(), r.seconds);
@@ -207,8 +245,18 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
             r.strategy.clone(),
             floor(k, throughput.train, throughput.score),
         );
+        report
+            .projected_seconds
+            .insert(r.strategy.clone(), r.seconds * scale);
     }
     Ok(report)
+}
+
+/// What an epoch's seconds are multiplied by for the projected run: its images over the
+/// measured ones (an epoch's cost is linear in its images), times its epochs.
+fn projection_scale(report: &Report, epochs: u32) -> f64 {
+    let measured = report.train_images.max(1) as f64;
+    report.project_images as f64 / measured * f64::from(epochs)
 }
 
 #[cfg(test)]
@@ -220,6 +268,43 @@ mod tests {
         assert_eq!(floor(0.0, 1000.0, 2000.0), 1.0);
         assert_eq!(floor(10.0, 1000.0, 2000.0), 6.0);
         assert_eq!(floor(4.0, 1000.0, 0.0), 1.0);
+    }
+
+    #[test]
+    fn a_projection_scales_the_epoch_by_images_and_epochs() {
+        let report = |train_images: i64, project_images: u64| Report {
+            fuzzaug: String::new(),
+            libtorch: String::new(),
+            device: "cpu".into(),
+            cpu: String::new(),
+            gpu: None,
+            model: String::new(),
+            dataset: String::new(),
+            train_images,
+            image: [3, 32, 32],
+            classes: 10,
+            genes: Vec::new(),
+            batch_size: 128,
+            score_pass: 512,
+            threads: 1,
+            precision: "fp32".into(),
+            channels_last: false,
+            augment_images_per_second: 0.0,
+            score_images_per_second: 0.0,
+            train_images_per_second: 0.0,
+            grid_variants_per_second: 0.0,
+            epoch_seconds: BTreeMap::new(),
+            epoch_ratio: BTreeMap::new(),
+            candidates_per_image: BTreeMap::new(),
+            epoch_floor: BTreeMap::new(),
+            project_epochs: 200,
+            project_images,
+            projected_seconds: BTreeMap::new(),
+            precision_check: None,
+        };
+        assert_eq!(projection_scale(&report(1000, 1000), 200), 200.0);
+        assert_eq!(projection_scale(&report(1000, 50_000), 200), 10_000.0);
+        assert_eq!(projection_scale(&report(1000, 500), 1), 0.5);
     }
 
     #[test]

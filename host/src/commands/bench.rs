@@ -46,6 +46,12 @@ pub fn run(args: &BenchArgs, cli: &PluginFlags) -> anyhow::Result<u8> {
         strategies,
         repeats: args.repeats as usize,
         epoch_rounds: args.epochs as usize,
+        project_epochs: args.project_epochs,
+        project_images: args.project_images,
+        precision_check: args.compare_precision.then_some((
+            args.precision_samples as usize,
+            args.precision_candidates as usize,
+        )),
     };
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -114,9 +120,10 @@ fn table(r: &Report) -> String {
         "grid     {:>9} variants/s  (robust evaluation: {{lo, identity, hi}} per gene, built and classified)\n\n",
         grouped(r.grid_variants_per_second),
     );
+    let projected = format!("{} epochs", r.project_epochs);
     s += &format!(
-        "{:<12} {:>9} {:>7} {:>6} {:>7} {:>12}\n",
-        "strategy", "epoch s", "ratio", "k", "floor", "ratio/floor"
+        "{:<12} {:>9} {:>7} {:>6} {:>7} {:>12} {:>12}\n",
+        "strategy", "epoch s", "ratio", "k", "floor", "ratio/floor", projected
     );
     let mut names: Vec<&String> = r.epoch_ratio.keys().collect();
     bench::standard_first(&mut names);
@@ -124,16 +131,69 @@ fn table(r: &Report) -> String {
         let ratio = r.epoch_ratio[n];
         let floor = r.epoch_floor[n];
         s += &format!(
-            "{:<12} {:>9.2} {:>7.2} {:>6.2} {:>7.2} {:>12.2}\n",
+            "{:<12} {:>9.2} {:>7.2} {:>6.2} {:>7.2} {:>12.2} {:>12}\n",
             n,
             r.epoch_seconds[n],
             ratio,
             r.candidates_per_image[n],
             floor,
-            ratio / floor
+            ratio / floor,
+            hours(r.projected_seconds[n])
         );
     }
-    s += "\nk: candidates scored per training image per epoch; floor: 1 + k · train ÷ score images/s,\n\
-          the cost of k extra no-grad forward passes on top of standard training.\n";
+    s += &format!(
+        "\nk: candidates scored per training image per epoch; floor: 1 + k · train ÷ score images/s,\n\
+         the cost of k extra no-grad forward passes on top of standard training.\n\
+         {projected}: the median epoch × {} epochs of {} training images (h:mm:ss).\n",
+        r.project_epochs,
+        grouped(r.project_images as f64)
+    );
+    if let Some(p) = &r.precision_check {
+        s += &precision_table(p);
+    }
+    s
+}
+
+/// Seconds as h:mm:ss.
+fn hours(seconds: f64) -> String {
+    let t = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+}
+
+/// The `--compare-precision` section.
+fn precision_table(p: &bench::PrecisionCheck) -> String {
+    let ratio = |bf16: f64, fp32: f64| if fp32 > 0.0 { bf16 / fp32 } else { 0.0 };
+    let row = |name: &str, fp32: f64, bf16: f64| {
+        format!(
+            "{name:<8} {:>9} {:>9} {:>8.2}×\n",
+            grouped(fp32),
+            grouped(bf16),
+            ratio(bf16, fp32)
+        )
+    };
+    let mut s = format!(
+        "\n{:<8} {:>9} {:>9} {:>9}\n",
+        "images/s", "fp32", "bf16", "bf16÷fp32"
+    );
+    s += &row(
+        "score",
+        p.fp32.score_images_per_second,
+        p.bf16.score_images_per_second,
+    );
+    s += &row(
+        "train",
+        p.fp32.train_images_per_second,
+        p.bf16.train_images_per_second,
+    );
+    s += &format!(
+        "\nbf16 scoring of {} training images × {} candidates against fp32: Spearman {:.4} over all \
+         candidates, {:.4} within a sample on average; the chosen (highest-fitness) candidate changes \
+         for {:.1}% of samples.\n",
+        p.samples,
+        p.candidates,
+        p.spearman,
+        p.sample_spearman,
+        100.0 * p.changed_choices
+    );
     s
 }
