@@ -86,6 +86,7 @@ fn json_report_has_every_figure_and_floors_follow_from_the_throughputs() {
         );
     }
     assert!(r["precision_check"].is_null(), "not asked for: {r}");
+    assert!(r["init"].is_null(), "fresh weights: {r}");
 }
 
 /// `--project-epochs` and `--project-images` scale each strategy's epoch linearly; the table
@@ -129,6 +130,58 @@ fn the_projection_follows_its_flags_in_json_and_table() {
             "\n7 epochs: the median epoch × 7 epochs of 256 training images (h:mm:ss).\n"
         ),
         "{table}"
+    );
+}
+
+/// `[model] init` reaches the bench's model (a trained model for `--compare-precision`): the
+/// report names it, and an init that cannot load is an error, not fresh weights measured.
+#[test]
+fn the_bench_model_starts_from_model_init() {
+    let dir = Scratch::new();
+    dir.write(
+        "t.toml",
+        "name = \"t\"\nseed = 1\ndevice = \"cpu\"\noutput_dir = \"runs\"\n\
+         [dataset]\nname = \"shapes\"\ntrain_size = 128\ntest_size = 16\n\
+         [model]\narch = \"small-cnn\"\n[train]\nepochs = 1\nbatch_size = 64\n\
+         [strategy]\nname = \"standard\"\n",
+    );
+    fuzzaug_tests::fuzzaug_in(&["run", "t.toml", "--quiet"], Some(dir.path())).ok();
+    let run = dir.path().join("runs/t");
+    let init = format!(
+        "model.init={}",
+        fuzzaug::config::toml_string(&run.display().to_string())
+    );
+    let mut args = vec![
+        "bench",
+        "--json",
+        "--strategy",
+        "standard",
+        "--set",
+        &init,
+        "--compare-precision",
+        "--precision-samples",
+        "32",
+    ];
+    args.extend_from_slice(TINY);
+    let r: Value = serde_json::from_str(fuzzaug(&args).ok().trim()).unwrap();
+    assert_eq!(
+        r["init"].as_str(),
+        Some(run.display().to_string().as_str()),
+        "{r}"
+    );
+    let kept = num(&r["precision_check"], "chosen_fitness_kept");
+    assert!(kept > 0.0 && kept <= 1.0, "{r}");
+    let missing = dir.path().join("nowhere");
+    let init = format!(
+        "model.init={}",
+        fuzzaug::config::toml_string(&missing.display().to_string())
+    );
+    let mut args = vec!["bench", "--strategy", "standard", "--set", &init];
+    args.extend_from_slice(TINY);
+    let err = fuzzaug(&args).fails().to_string();
+    assert!(
+        err.contains(&format!("`model.init` = {}", missing.display())),
+        "{err}"
     );
 }
 

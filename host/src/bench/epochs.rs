@@ -17,8 +17,9 @@ pub struct EpochRow {
     pub candidates_per_image: f64,
 }
 
-/// A session per strategy: the experiment's config with only the strategy swapped. The
-/// config's own strategy keeps its settings; the others run with their defaults.
+/// A session per strategy: the experiment's config with only the strategy swapped, its
+/// weights from `[model] init` where the config has one. The config's own strategy keeps its
+/// settings; the others run with their defaults.
 pub fn sessions(exp: &mut Experiment, strategies: &[String]) -> anyhow::Result<Vec<Session>> {
     let own = exp.config.strategy.clone();
     let mut out = Vec::with_capacity(strategies.len());
@@ -34,7 +35,10 @@ pub fn sessions(exp: &mut Experiment, strategies: &[String]) -> anyhow::Result<V
         let parts = exp
             .components()
             .with_context(|| format!("setting up strategy `{name}` with its default settings"))?;
-        out.push(Session::new(&exp.config, parts)?);
+        let session = Session::new(&exp.config, parts)?;
+        // `[model] init` (a trained model for `--compare-precision`).
+        crate::weights::init::from_config(exp, &session)?;
+        out.push(session);
     }
     exp.config.strategy = own;
     Ok(out)

@@ -53,6 +53,8 @@ pub struct Report {
     pub gpu: Option<String>,
     /// The network.
     pub model: String,
+    /// The weights it started from (`[model] init`, resolved), or null: fresh weights.
+    pub init: Option<String>,
     /// The dataset component.
     pub dataset: String,
     /// Training images of each timed epoch.
@@ -202,6 +204,11 @@ pub fn run(exp: &mut Experiment, options: &Options, bar: &ProgressBar) -> anyhow
             _ => None,
         },
         model: s.config.model.name(),
+        init: s.config.model.init.as_ref().map(|i| {
+            crate::setup::relative_to(&exp.base_dir, i)
+                .display()
+                .to_string()
+        }),
         dataset: s.config.dataset.name.clone(),
         train_images: s.data.train.len(),
         image: [info.channels, info.height, info.width],
@@ -279,6 +286,7 @@ mod tests {
             cpu: String::new(),
             gpu: None,
             model: String::new(),
+            init: None,
             dataset: String::new(),
             train_images,
             image: [3, 32, 32],

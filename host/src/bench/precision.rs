@@ -47,6 +47,10 @@ pub struct PrecisionCheck {
     pub sample_spearman: f64,
     /// Fraction of samples whose highest-fitness candidate differs between fp32 and bf16.
     pub changed_choices: f64,
+    /// What the changes cost the search: the fp32 fitness of the candidates bf16 chooses,
+    /// summed over samples, over that of the candidates fp32 chooses (1 when no choice changes;
+    /// below 1 by what bf16's choices give up).
+    pub chosen_fitness_kept: f64,
 }
 
 /// Scores `samples` training images × `candidates` chromosomes with `session`'s model in both
@@ -96,6 +100,7 @@ fn measure_both(
         spearman: agreement.spearman,
         sample_spearman: agreement.sample_spearman,
         changed_choices: agreement.changed,
+        chosen_fitness_kept: agreement.kept,
     })
 }
 
@@ -130,6 +135,7 @@ struct Agreement {
     spearman: f64,
     sample_spearman: f64,
     changed: f64,
+    kept: f64,
 }
 
 impl Agreement {
@@ -146,11 +152,13 @@ impl Agreement {
             .filter_map(|(x, y)| spearman(x, y))
             .collect();
         let samples = a.len() / k;
-        let changed = a
-            .chunks(k)
-            .zip(b.chunks(k))
-            .filter(|(x, y)| argmax(x) != argmax(y))
-            .count();
+        let (mut changed, mut best, mut chosen) = (0usize, 0.0f64, 0.0f64);
+        for (x, y) in a.chunks(k).zip(b.chunks(k)) {
+            let (ours, theirs) = (argmax(x), argmax(y));
+            changed += usize::from(ours != theirs);
+            best += ours.map_or(0.0, |i| x[i]);
+            chosen += theirs.map_or(0.0, |i| x[i]);
+        }
         Self {
             spearman: spearman(&a, &b).unwrap_or(f64::NAN),
             sample_spearman: mean(&per_sample),
@@ -159,6 +167,7 @@ impl Agreement {
             } else {
                 f64::NAN
             },
+            kept: if best > 0.0 { chosen / best } else { 1.0 },
         }
     }
 }
@@ -245,6 +254,8 @@ mod tests {
         let b = [0.1, 0.3, 0.9, 0.5, 0.8, 0.1];
         let g = Agreement::of(&a, &b, 3);
         assert_eq!(g.changed, 0.5);
+        // bf16 picks 0.5 where fp32's best was 0.8: (0.9 + 0.5) / (0.9 + 0.8).
+        assert!((g.kept - 1.4 / 1.7).abs() < 1e-6, "{}", g.kept);
         assert_eq!(g.sample_spearman, (1.0 + 0.5) / 2.0);
         assert!(g.spearman > 0.5 && g.spearman < 1.0, "{}", g.spearman);
         assert_eq!(argmax(&[f64::NAN, 1.0, 1.0]), Some(1));

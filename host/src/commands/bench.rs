@@ -99,6 +99,9 @@ fn table(r: &Report) -> String {
         r.precision,
         if r.channels_last { "channels-last" } else { "NCHW" },
     );
+    if let Some(init) = &r.init {
+        s += &format!("weights from {init}\n\n");
+    }
     s += &format!(
         "augment  {:>9} images/s  ({} genes: {}; batches of {})\n",
         grouped(r.augment_images_per_second),
@@ -188,12 +191,13 @@ fn precision_table(p: &bench::PrecisionCheck) -> String {
     s += &format!(
         "\nbf16 scoring of {} training images × {} candidates against fp32: Spearman {:.4} over all \
          candidates, {:.4} within a sample on average; the chosen (highest-fitness) candidate changes \
-         for {:.1}% of samples.\n",
+         for {:.1}% of samples, which keep {:.2}% of the fp32 choices' fitness.\n",
         p.samples,
         p.candidates,
         p.spearman,
         p.sample_spearman,
-        100.0 * p.changed_choices
+        100.0 * p.changed_choices,
+        100.0 * p.chosen_fitness_kept
     );
     s
 }

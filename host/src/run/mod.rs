@@ -101,11 +101,9 @@ fn provenance(exp: &Experiment) -> Provenance {
 /// `[model] init`: the weights a new run starts from, loaded into `session` with what was
 /// loaded, skipped and re-initialised, and the test accuracy they give before any training.
 fn start_from_weights(exp: &Experiment, session: &mut Session, quiet: bool) -> anyhow::Result<()> {
-    let Some(init) = &exp.config.model.init else {
+    let Some((source, loaded)) = crate::weights::init::from_config(exp, session)? else {
         return Ok(());
     };
-    let source = crate::setup::relative_to(&exp.base_dir, init);
-    let loaded = crate::weights::init::apply(&session.vs, &source, &exp.config.model.reinit)?;
     let acc = session.evaluate()?;
     if !quiet {
         println!(

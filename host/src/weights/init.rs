@@ -74,6 +74,21 @@ fn tensors_of(source: &Path) -> anyhow::Result<HashMap<String, Tensor>> {
         .collect())
 }
 
+/// `[model] init` of `exp`, when it has one, loaded into `session`'s variables: the file or
+/// run directory it names (relative to the config's folder) and what was loaded. Every command
+/// that builds a session from a config calls it, so none silently measures fresh weights.
+pub fn from_config(
+    exp: &crate::setup::Experiment,
+    session: &crate::train::Session,
+) -> anyhow::Result<Option<(std::path::PathBuf, Loaded)>> {
+    let Some(init) = &exp.config.model.init else {
+        return Ok(None);
+    };
+    let source = crate::setup::relative_to(&exp.base_dir, init);
+    let loaded = apply(&session.vs, &source, &exp.config.model.reinit)?;
+    Ok(Some((source, loaded)))
+}
+
 /// Loads the variables of `vs` from `source`, except those `reinit` covers; refuses a missing
 /// variable or a shape mismatch, naming the tensor and both shapes. Nothing is changed when it
 /// refuses.
