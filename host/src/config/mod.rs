@@ -313,7 +313,7 @@ pub enum Precision {
     /// 32-bit floats.
     #[default]
     Fp32,
-    /// bfloat16 autocast (CUDA).
+    /// bfloat16 autocast, on CUDA and on the CPU (fast where the CPU has bf16 instructions).
     Bf16,
 }
 
