@@ -12,6 +12,7 @@ pub mod config;
 pub mod data;
 pub mod eval;
 pub mod fetch;
+pub mod global_rng;
 pub mod models;
 pub mod plugins;
 pub mod report;

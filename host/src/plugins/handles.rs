@@ -4,7 +4,6 @@
 //! being a [`BadAnswer`] that names the plugin, the method and the offending value.
 use super::{
     answers::{self, AnswerError, BadAnswer, GeneRange},
-    global_rng,
     objects::{DatasetObj, StrategyObj, TransformObj},
 };
 use abi_stable::std_types::RResult;
@@ -181,7 +180,7 @@ impl TransformHandle {
         let unreadable =
             |e: tch::TchError| refuse(format!("libtorch's global generator unreadable ({e})"));
         let handle = TensorHandle::from_tensor(images);
-        let watch = global_rng::Watch::start(device).map_err(unreadable)?;
+        let watch = crate::global_rng::Watch::start(device).map_err(unreadable)?;
         let out = call(&self.origin, "apply", self.obj.apply(handle, values, seeds))?;
         if !watch.untouched().map_err(unreadable)? {
             // Dropping `out` frees whatever it holds.

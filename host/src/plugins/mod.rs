@@ -4,7 +4,6 @@
 //! plugin error into one naming the library, the component and the method.
 pub mod answers;
 mod elf;
-mod global_rng;
 mod handles;
 pub mod isolate;
 mod library;

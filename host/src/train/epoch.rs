@@ -195,8 +195,8 @@ impl Session {
         }
         // What the forward pass draws (dropout) depends on the run and the step alone: the same
         // after a resume, and whatever a plugin did in this process.
-        tch::manual_seed(crate::augment::seeds::step(self.config.seed, epoch, batch) as i64);
-        let (value, ok) = self.backward_on(&x, &labels)?;
+        let step = crate::augment::seeds::step(self.config.seed, epoch, batch);
+        let (value, ok) = crate::global_rng::seeded(step, || self.backward_on(&x, &labels))?;
         Ok((value, ok, total as u64))
     }
 

@@ -123,15 +123,16 @@ impl Session {
         let (mean, std) = parts.normalization.clone();
         let data = DeviceData::load(&mut parts.dataset, &info, &mean, &std, device)
             .context("loading the dataset")?;
-        tch::manual_seed(config.seed as i64);
         let vs = nn::VarStore::new(device);
         let spec = InputSpec::of(&info);
-        let network = models::network(
-            &config.model.arch,
-            parts.model_file.as_deref(),
-            &vs.root(),
-            &spec,
-        )?;
+        let network = crate::global_rng::seeded(config.seed, || {
+            models::network(
+                &config.model.arch,
+                parts.model_file.as_deref(),
+                &vs.root(),
+                &spec,
+            )
+        })?;
         let mut model = network.module;
         // A TorchScript module keeps the layout it was saved with.
         if config.train.channels_last && network.scripted.is_none() {

@@ -1,14 +1,15 @@
-//! A watch on libtorch's global random generators around a tensor-kind plugin call. A plugin
-//! that draws from them (`randn_like`, `dropout`) or reseeds them (`manual_seed`) builds
-//! images that depend on something besides (image, value, seed), so the variant trained on is
-//! not the one scored; and it moves the stream the host's own training draws from.
+//! libtorch's global random generators, which the model's initialisation and its dropout draw
+//! from. The host seeds them itself ([`seeded`]: the run's seed before the model is built, a
+//! per-step seed before each training forward pass) and watches them around every tensor-kind
+//! plugin call ([`Watch`]): a plugin that draws from them (`randn_like`, `dropout`) or reseeds
+//! them (`manual_seed`) builds images that depend on something besides (image, value, seed), so
+//! the variant trained on would not be the one scored, and it would move the host's stream.
 //!
 //! `tch` gives no way to read a generator's state, so the watch sets a known seed before the
 //! call and compares the first draws after it with the draws that seed gives untouched: any
-//! draw or reseed by the plugin in between changes them. Calls are serialised by a lock, so
-//! two threads of one process (a test binary) never see each other's draws; the host itself
-//! draws nothing from these generators while a transform runs, and reseeds them before every
-//! training step (`augment::seeds::step`), so the probe seed never reaches training.
+//! draw or reseed by the plugin in between changes them. Every seeded use and every watched
+//! call holds one process-wide lock, so two threads of one process (a test binary running
+//! sessions side by side) never see each other's draws.
 use std::sync::{Mutex, MutexGuard};
 use tch::{Device, Kind, Tensor};
 
@@ -18,6 +19,19 @@ const PROBE: i64 = 0x5EED_F00D;
 const DRAWS: i64 = 4;
 
 static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    // A panic elsewhere while holding the lock leaves no state behind worth refusing.
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `f` with libtorch's global generators seeded by `seed`, holding the lock: what `f`
+/// draws depends on `seed` alone.
+pub fn seeded<T>(seed: u64, f: impl FnOnce() -> T) -> T {
+    let _lock = lock();
+    tch::manual_seed(seed as i64);
+    f()
+}
 
 /// A watched call in progress: holds the lock until it is read.
 pub(crate) struct Watch {
@@ -43,8 +57,7 @@ fn draws(device: Device) -> Result<Vec<f64>, tch::TchError> {
 impl Watch {
     /// Seeds the generators with the probe seed before a call on a batch on `device`.
     pub(crate) fn start(device: Device) -> Result<Self, tch::TchError> {
-        // A panic elsewhere while holding the lock leaves no state behind worth refusing.
-        let lock = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        let lock = lock();
         tch::manual_seed(PROBE);
         let expected = draws(device)?;
         tch::manual_seed(PROBE);
@@ -67,8 +80,7 @@ mod tests {
     use super::*;
 
     #[test]
-    /// (That a quiet call passes is shown in `tensor_answers.rs`, where no other test thread
-    /// draws from the generator meanwhile.)
+    /// (That a quiet call passes is shown in `tensor_answers.rs` and `training_signal.rs`.)
     fn a_draw_or_a_reseed_is_seen() {
         let drawn = Watch::start(Device::Cpu).unwrap();
         let _ = Tensor::randn([1], (Kind::Float, Device::Cpu));
